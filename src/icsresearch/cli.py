@@ -1,0 +1,190 @@
+"""The ``icsresearch`` command line: a thin typer layer over the package.
+
+Errors meant for the user (:class:`~icsresearch.errors.IcsResearchError`) are printed without a
+traceback and give exit code 1.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import IcsResearchError
+
+app = typer.Typer(
+    help="icsresearch: real NHS data, ICS and trust panels, econometrics and per-ICS reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(
+    help="The registry of published NHS files: list, fetch, verify, describe.", no_args_is_help=True
+)
+app.add_typer(data_app, name="data")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+# --- data --------------------------------------------------------------------------------------
+
+
+@data_app.command("list")
+def data_list() -> None:
+    """List every registry file: name, description, publisher, licence, years, cached or not."""
+    from .data import REGISTRY, is_cached
+
+    table = Table(title="icsresearch data registry", show_lines=False)
+    for col in ("name", "description", "publisher", "licence", "years", "cached"):
+        table.add_column(col, overflow="fold")
+    for entry in REGISTRY.values():
+        cached = "[green]yes[/]" if is_cached(entry.name) else "[dim]no[/]"
+        table.add_row(
+            entry.name, entry.description, entry.publisher, entry.licence, entry.years, cached
+        )
+    console.print(table)
+
+
+@data_app.command("fetch")
+def data_fetch(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Registry names (see `icsresearch data list`).")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Fetch every registry file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Fetch files into the cache from ICSRESEARCH_MIRROR or the pinned URLs, checking sha256."""
+    from .data import REGISTRY, fetch_many, get
+    from .data.store import unavailable_message
+
+    if all_ and names:
+        raise _fail("give names or --all, not both")
+    if not all_ and not names:
+        raise _fail("name the files to fetch, or pass --all (see `icsresearch data list`)", 2)
+    wanted = list(REGISTRY) if all_ else list(names or [])
+    for n in wanted:
+        get(n)  # unknown names fail before anything is fetched
+    outcomes = fetch_many(wanted, progress=not quiet)
+    ok = [o for o in outcomes if o.status == "ok"]
+    missing = [o.name for o in outcomes if o.status == "missing"]
+    rejected = [o for o in outcomes if o.status == "rejected"]
+    console.print(f"[green]{len(ok)}[/] of {len(outcomes)} file(s) in the cache and verified.")
+    for o in rejected:
+        err_console.print(f"[bold red]rejected[/] {o.message}", highlight=False)
+    if missing:
+        err_console.print(unavailable_message(missing), highlight=False)
+    if missing or rejected:
+        raise typer.Exit(1)
+
+
+@data_app.command("verify")
+def data_verify(
+    cached_only: Annotated[
+        bool, typer.Option("--cached-only", help="Check only the files that are cached.")
+    ] = False,
+) -> None:
+    """Re-hash the cache against the registry; files with the wrong hash are set aside."""
+    from . import config
+    from .data import verify
+
+    outcomes = verify()
+    table = Table(title=f"cache {config.cache_dir()}")
+    table.add_column("name")
+    table.add_column("status")
+    colour = {"ok": "green", "not cached": "yellow", "rejected": "red"}
+    for o in outcomes:
+        if cached_only and o.status == "not cached":
+            continue
+        table.add_row(o.name, f"[{colour[o.status]}]{o.status}[/]")
+    console.print(table)
+    rejected = [o for o in outcomes if o.status == "rejected"]
+    absent = [o.name for o in outcomes if o.status == "not cached"]
+    for o in rejected:
+        err_console.print(o.detail, highlight=False)
+    if rejected:
+        raise _fail(f"{len(rejected)} cached file(s) failed the hash check and were set aside")
+    if absent and not cached_only:
+        raise _fail(
+            f"{len(absent)} of {len(outcomes)} registry file(s) are not cached: "
+            "run `icsresearch data fetch --all` (with ICSRESEARCH_MIRROR set when offline)"
+        )
+    console.print(f"[green]{len(outcomes) - len(absent)} cached file(s) verified.[/]")
+
+
+@data_app.command("info")
+def data_info(name: Annotated[str, typer.Argument(help="Registry name.")]) -> None:
+    """Describe one file: source, licence, year convention, citation and the reader's columns."""
+    from .data import get, is_cached
+    from .sources import schema
+
+    entry = get(name)
+    sch = schema(name)
+    console.print(f"[bold]{entry.name}[/]: {entry.description}")
+    for label, value in (
+        ("publisher", entry.publisher),
+        ("licence", entry.licence),
+        ("years", entry.years),
+        ("year convention (source)", entry.year_convention),
+        ("year convention (tidy)", sch.year_convention),
+        ("citation", entry.citation),
+        ("url", entry.url),
+        ("sha256", entry.sha256),
+        ("reader", f"icsresearch.sources.{entry.reader.replace(':', '.')}"),
+        ("cached", "yes" if is_cached(name) else "no"),
+    ):
+        console.print(f"  [cyan]{label}[/]: {value}", highlight=False, soft_wrap=True)
+    if sch.notes:
+        console.print(f"  [cyan]notes[/]: {sch.notes}", highlight=False, soft_wrap=True)
+    table = Table(title="columns of the tidy table")
+    for col in ("column", "label", "unit", "description"):
+        table.add_column(col, overflow="fold")
+    for c in sch.columns:
+        table.add_row(c.name, c.label, c.unit, c.description)
+    console.print(table)
+
+
+# --- the main job ------------------------------------------------------------------------------
+
+
+@app.command("demo")
+def demo(
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("outputs/demo"),
+) -> None:
+    """Run the main job on the embedded synthetic demo data (no network needed)."""
+    from .provenance import describe_environment
+
+    console.print("[bold]icsresearch demo[/] (synthetic demo data)")
+    for key, value in describe_environment().items():
+        console.print(f"  [cyan]{key}[/]: {value}", highlight=False)
+
+
+@app.command("version")
+def version() -> None:
+    """Print the package version and the versions of the libraries it relies on."""
+    from .provenance import describe_environment
+
+    for key, value in describe_environment().items():
+        console.print(f"{key}: {value}", highlight=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except IcsResearchError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

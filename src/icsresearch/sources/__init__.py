@@ -1,0 +1,43 @@
+"""Readers for the published NHS files, one module per source.
+
+Each reader takes an optional ``path`` (a user-supplied file in the published layout, read without
+the hash check) and returns a tidy DataFrame whose ``attrs`` document every column and record where
+the data came from. :func:`read` dispatches by registry name; :func:`schema` returns a reader's
+column documentation without reading anything.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..data.registry import get
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ._base import Schema
+
+
+def _reader_parts(name: str) -> tuple[str, str]:
+    module, func = get(name).reader.split(":")
+    return f"{__name__}.{module}", func
+
+
+def read(name: str, path: str | Path | None = None) -> pd.DataFrame:
+    """Read registry file ``name`` into its tidy table (``path`` overrides the registry copy)."""
+    module, func = _reader_parts(name)
+    return getattr(importlib.import_module(module), func)(path)
+
+
+def schema(name: str) -> Schema:
+    """The column documentation of registry file ``name``'s reader."""
+    from ._base import Schema
+
+    module, _ = _reader_parts(name)
+    mod = importlib.import_module(module)
+    for value in vars(mod).values():
+        if isinstance(value, Schema) and value.dataset == name:
+            return value
+    raise LookupError(f"{module} declares no Schema for {name!r}")  # a bug in the reader module

@@ -1,0 +1,421 @@
+"""Shared machinery for the readers: column documentation and defensive parsing.
+
+Every reader returns a tidy :class:`pandas.DataFrame` whose ``attrs`` carry provenance (registry
+name, sha256, whether it matched the registry, the path read) and documentation of each column
+(label, unit, description). The parsing helpers here turn the real traps of published NHS files
+(byte-order marks, trailing spaces in codes, suffixed codes, ``-``/``*``/blank for missing or
+suppressed values, latin-1 exports, quoted thousands) into clean values, and turn bad input
+(empty, truncated, wrong columns, wrong encoding, unparseable values) into a
+:class:`~icsresearch.errors.DataFileError` that names the file and the fix.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..data.registry import get as registry_get
+from ..data.store import ResolvedFile, resolve
+from ..errors import DataFileError
+
+#: Tokens that published NHS files use for "no value". ``*`` and ``..`` mark suppression (small
+#: numbers hidden for disclosure control): they stay missing and are never back-calculated.
+MISSING_TOKENS = frozenset(
+    {
+        "",
+        "-",
+        "*",
+        "**",
+        "..",
+        ".",
+        ":",
+        "NA",
+        "N/A",
+        "n/a",
+        "na",
+        "NULL",
+        "null",
+        "#N/A",
+        "x",
+        "X",
+        "z",
+    }
+)
+
+YEAR_CONVENTION = (
+    "`year` is the financial year start: 2012 means 2012/13 (1 April 2012 - 31 March 2013). "
+    "Each table keeps the source's own date or year column alongside."
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """Documentation of one output column."""
+
+    name: str
+    label: str
+    unit: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Schema:
+    """What a reader returns for one registry file.
+
+    Attributes
+    ----------
+    dataset
+        Registry name.
+    columns
+        Output columns, in order.
+    year_convention
+        How the source dates its values and how ``year`` was derived from them.
+    notes
+        Quirks a researcher should know.
+    """
+
+    dataset: str
+    columns: tuple[Column, ...]
+    year_convention: str = ""
+    notes: str = ""
+    key: tuple[str, ...] = field(default=())
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def doc(self) -> pd.DataFrame:
+        """The column documentation as a table (name, label, unit, description)."""
+        return pd.DataFrame(
+            [(c.name, c.label, c.unit, c.description) for c in self.columns],
+            columns=["column", "label", "unit", "description"],
+        )
+
+
+def finish(df: pd.DataFrame, schema: Schema, src: ResolvedFile) -> pd.DataFrame:
+    """Order columns as documented and attach provenance and documentation in ``df.attrs``."""
+    missing = [c for c in schema.names if c not in df.columns]
+    if missing:  # a bug in the reader, not in the user's file
+        raise AssertionError(f"reader for {schema.dataset} did not produce {missing}")
+    out = df[schema.names].reset_index(drop=True)
+    if schema.key:
+        dup = out.duplicated(list(schema.key), keep=False)
+        if dup.any():
+            example = out.loc[dup, list(schema.key)].head(3).to_dict("records")
+            raise DataFileError(
+                src.path,
+                f"has {int(dup.sum())} rows that repeat the key {list(schema.key)}, e.g. {example}",
+                "Each key should appear once; check the file is the published layout, not a concatenation.",
+            )
+    out.attrs = {
+        "source": schema.dataset,
+        "path": str(src.path),
+        "sha256": src.sha256,
+        "verified": src.verified,
+        "year_convention": schema.year_convention,
+        "columns": {
+            c.name: {"label": c.label, "unit": c.unit, "description": c.description}
+            for c in schema.columns
+        },
+    }
+    return out
+
+
+# --- reading the raw bytes -----------------------------------------------------------------
+
+
+def _raw_bytes(src: ResolvedFile) -> bytes:
+    data = src.path.read_bytes()
+    if not data.strip():
+        raise DataFileError(src.path, "is empty", _refetch_hint(src))
+    return data
+
+
+def _refetch_hint(src: ResolvedFile) -> str:
+    if src.verified:
+        return f"Run `icsresearch data fetch {src.name}` to restore it."
+    return f"Re-download the published file ({registry_get(src.name).filename}), or omit the path to use the registry copy."
+
+
+def _decode(src: ResolvedFile, data: bytes, encoding: str) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # UTF-8 byte-order mark: many NHS CSV exports start with one
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataFileError(
+            src.path,
+            f"is not valid {encoding} text: byte 0x{data[exc.start]:02x} at line {line} cannot be decoded",
+            "Save the file as UTF-8 (CSV UTF-8 in Excel). Files exported from Windows are often "
+            "cp1252/latin-1; convert with `iconv -f latin1 -t utf-8`.",
+        ) from None
+
+
+def read_csv_text(
+    src: ResolvedFile,
+    *,
+    required: Sequence[str],
+    encoding: str = "utf-8",
+    header: bool = True,
+    names: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Read a CSV as stripped strings, checking it is non-empty, decodable, complete and has the columns.
+
+    Values keep their text; convert with :func:`numbers` and :func:`codes`. Missing tokens are left
+    as they are here (``""``, ``-``, ``*`` ...) so each column can treat them appropriately.
+    """
+    text = _decode(src, _raw_bytes(src), encoding)
+    lines = text.splitlines()
+    if header:
+        ncols = _count_fields(lines[0])
+    else:
+        ncols = len(names) if names is not None else _count_fields(lines[0])
+    last = lines[-1]
+    if not text.endswith(("\n", "\r")) and _count_fields(last) < ncols and len(lines) > 1:
+        raise DataFileError(
+            src.path,
+            f"looks truncated: its last line (line {len(lines)}) has {_count_fields(last)} of {ncols} fields and no line end",
+            _refetch_hint(src),
+        )
+    try:
+        df = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            header=0 if header else None,
+            names=list(names) if names is not None else None,
+            skipinitialspace=False,
+        )
+    except pd.errors.ParserError as exc:
+        raise DataFileError(
+            src.path, f"is not a well-formed CSV: {exc}", _refetch_hint(src)
+        ) from None
+    if not header and names is not None and len(df.columns) != len(names):
+        raise DataFileError(
+            src.path,
+            f"has {len(df.columns)} columns; the published layout has {len(names)}",
+            _refetch_hint(src),
+        )
+    df.columns = [str(c).strip() for c in df.columns]
+    require_columns(df, required, src)
+    if df.empty:
+        raise DataFileError(src.path, "has a header but no rows", _refetch_hint(src))
+    for c in df.columns:
+        df[c] = df[c].str.strip()
+    return df
+
+
+def _count_fields(line: str) -> int:
+    import csv
+
+    return len(next(csv.reader([line]))) if line else 0
+
+
+def require_columns(df: pd.DataFrame, required: Iterable[str], src: ResolvedFile) -> None:
+    """Raise a DataFileError naming the missing columns and the ones found."""
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        found = ", ".join(map(str, df.columns[:20]))
+        raise DataFileError(
+            src.path,
+            f"is missing column(s) {missing}; found: {found}",
+            f"Is this the right file? The reader expects the published layout of "
+            f"{registry_get(src.name).filename!r}.",
+        )
+
+
+def read_rda(src: ResolvedFile, object_name: str, *, required: Sequence[str]) -> pd.DataFrame:
+    """Read one data frame from an R .rda/.RData file with pyreadr."""
+    import pyreadr
+
+    _raw_bytes(src)
+    try:
+        result = pyreadr.read_r(str(src.path))
+    except Exception as exc:  # pyreadr raises LibrdataError/PyreadrError for bad files
+        raise DataFileError(
+            src.path, f"is not a readable R data file ({exc})", _refetch_hint(src)
+        ) from None
+    if object_name not in result:
+        raise DataFileError(
+            src.path,
+            f"has no R object {object_name!r}; it holds {list(result)}",
+            f"Is this the right file? Expected the published {registry_get(src.name).filename!r}.",
+        )
+    df = result[object_name]
+    require_columns(df, required, src)
+    return df
+
+
+def read_rda_sf(src: ResolvedFile, object_name: str, *, required: Sequence[str]) -> pd.DataFrame:
+    """Read an R ``sf`` table (geometry column) with the rdata package, which pyreadr cannot."""
+    import warnings
+
+    import rdata
+
+    _raw_bytes(src)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter(
+                "ignore"
+            )  # rdata warns once per unknown R class (sf, sfc, crs...)
+            parsed = rdata.parser.parse_file(src.path)
+            converted = rdata.conversion.convert(parsed, default_encoding="utf8")
+    except Exception as exc:
+        raise DataFileError(
+            src.path, f"is not a readable R data file ({exc})", _refetch_hint(src)
+        ) from None
+    if object_name not in converted:
+        raise DataFileError(
+            src.path,
+            f"has no R object {object_name!r}; it holds {list(converted)}",
+            _refetch_hint(src),
+        )
+    df = pd.DataFrame(converted[object_name])
+    require_columns(df, required, src)
+    return df
+
+
+def read_xlsx(
+    src: ResolvedFile,
+    sheet: str,
+    *,
+    required: Sequence[str],
+    header_row: int = 0,
+) -> pd.DataFrame:
+    """Read one sheet of an .xlsx workbook, with clear errors for a bad file or a missing sheet."""
+    import zipfile
+
+    import openpyxl
+
+    _raw_bytes(src)
+    try:
+        wb = openpyxl.load_workbook(src.path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise DataFileError(
+            src.path,
+            f"is not a readable .xlsx workbook (truncated or another format?): {exc}",
+            _refetch_hint(src),
+        ) from None
+    try:
+        if sheet not in wb.sheetnames:
+            raise DataFileError(
+                src.path, f"has no sheet {sheet!r}; sheets: {wb.sheetnames}", _refetch_hint(src)
+            )
+        rows = list(wb[sheet].iter_rows(values_only=True))
+    finally:
+        wb.close()
+    if len(rows) <= header_row + 1:
+        raise DataFileError(src.path, f"sheet {sheet!r} has no data rows", _refetch_hint(src))
+    head = [
+        str(h).strip() if h is not None else f"unnamed_{i}" for i, h in enumerate(rows[header_row])
+    ]
+    df = pd.DataFrame(rows[header_row + 1 :], columns=head)
+    df = df.dropna(how="all")
+    require_columns(df, required, src)
+    return df
+
+
+# --- values ----------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
+
+
+def numbers(
+    values: pd.Series,
+    src: ResolvedFile,
+    column: str,
+    *,
+    missing: Iterable[str] = MISSING_TOKENS,
+) -> pd.Series:
+    """Parse published numbers: quoted thousands (``"1,234"``), ``%``/``£`` signs, missing tokens.
+
+    Suppressed or missing values (``*``, ``-``, blank, ``..``) become NaN and stay NaN. Anything
+    else that is not a number raises a DataFileError naming the column, rows and values.
+    """
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype(float)
+    s = values.astype("string").str.strip()
+    is_missing = s.isna() | s.isin(list(missing))
+    cleaned = (
+        s.str.replace(",", "", regex=False)
+        .str.replace("£", "", regex=False)
+        .str.replace("%", "", regex=False)
+    )
+    # Accounting-style negatives "(1234)"
+    paren = cleaned.str.fullmatch(r"\(([^()]+)\)").fillna(False)
+    cleaned = cleaned.where(~paren, "-" + cleaned.str.slice(1, -1))
+    ok = cleaned.str.fullmatch(_NUMBER.pattern).fillna(False) | is_missing
+    if not ok.all():
+        bad = values[~ok]
+        rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in bad.head(5).items())
+        raise DataFileError(
+            src.path,
+            f"column {column!r} has {len(bad)} value(s) that are not numbers ({rows})",
+            "Numbers may use thousands separators; missing or suppressed values should be blank, '-' or '*'.",
+        )
+    out = pd.to_numeric(cleaned.where(~is_missing), errors="coerce").astype(float)
+    return out
+
+
+_CODE = re.compile(r"^[A-Z0-9]{2,9}$")
+
+
+def codes(
+    values: pd.Series,
+    src: ResolvedFile,
+    column: str,
+    *,
+    strip_suffix: bool = False,
+    pattern: re.Pattern[str] = _CODE,
+) -> pd.Series:
+    """Clean organisation codes: strip spaces, upper-case, optionally drop a ``-X`` suffix.
+
+    Codes that do not look like ODS codes (letters and digits) raise a DataFileError naming rows.
+    """
+    s = values.astype("string").str.strip().str.upper()
+    if strip_suffix:
+        s = s.str.replace(r"-[A-Z0-9]+$", "", regex=True)
+    bad = s.isna() | ~s.str.fullmatch(pattern.pattern).fillna(False)
+    if bad.any():
+        rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in values[bad].head(5).items())
+        raise DataFileError(
+            src.path,
+            f"column {column!r} has {int(bad.sum())} value(s) that are not organisation codes ({rows})",
+            "Organisation codes are ODS codes of letters and digits (e.g. RA2, R0A, 5A3).",
+        )
+    return s.astype(str)
+
+
+def integers_in(values: pd.Series, src: ResolvedFile, column: str, lo: int, hi: int) -> pd.Series:
+    """Parse a year-like integer column and check its range."""
+    num = numbers(values, src, column)
+    bad = num.isna() | (num < lo) | (num > hi) | (num != np.floor(num))
+    if bad.any():
+        rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in values[bad].head(5).items())
+        raise DataFileError(
+            src.path, f"column {column!r} has values outside {lo}-{hi} ({rows})", _refetch_hint(src)
+        )
+    return num.astype(int)
+
+
+def fy_start(dates: pd.Series) -> pd.Series:
+    """Financial year start (April-March) of each date: 2019-03-31 -> 2018."""
+    d = pd.to_datetime(dates)
+    return (d.dt.year - (d.dt.month < 4).astype(int)).astype(int)
+
+
+def fy_label(year: int) -> str:
+    """``2012`` -> ``"2012/13"``."""
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
+def source(name: str, path: str | Path | None) -> ResolvedFile:
+    """Resolve a reader's input file (see :func:`icsresearch.data.store.resolve`)."""
+    return resolve(name, path)
