@@ -1,0 +1,186 @@
+"""One result type for every estimator: tidy, printable, and aware of its provenance."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass
+class RegressionResult:
+    """Estimates, their covariance and everything needed to report them.
+
+    Attributes
+    ----------
+    params
+        Point estimates, indexed by term name.
+    cov
+        Covariance matrix of ``params`` under the chosen inference (``cov_type``).
+    nobs
+        Observations used.
+    df_resid
+        Residual degrees of freedom for t-based inference (``None`` for z/normal inference).
+    model
+        Human label of the estimator, e.g. ``"within (two-way: trust_code + year)"``.
+    cov_type
+        Human label of the inference, e.g. ``"clustered by trust_code (plm 'sss')"``.
+    dependent
+        Name of the outcome.
+    formula
+        The formula as given.
+    n_groups
+        Number of groups per panel/cluster dimension, e.g. ``{"trust_code": 129, "year": 7}``.
+    rsquared
+        R-squared variants that apply: ``r2``, ``adj_r2``, ``within``, ``between``, ``overall``,
+        ``pseudo`` ...
+    dist
+        ``"t"`` (with ``df_resid``) or ``"normal"``: the reference distribution of p-values and CIs.
+    sample
+        Index labels of the rows used (rows with missing values, or lost to lags/differences,
+        are excluded).
+    fixed_effects
+        Names of absorbed fixed effects (shown in tables).
+    extra
+        Estimator-specific values (variance components, theta, bootstrap output, link...).
+    warnings
+        Messages a reader of the result should see (few clusters, near-zero variance component...).
+    provenance
+        Inputs (from the data's ``attrs``), parameters, versions and git revision.
+    """
+
+    params: pd.Series
+    cov: pd.DataFrame
+    nobs: int
+    df_resid: float | None
+    model: str
+    cov_type: str
+    dependent: str
+    formula: str = ""
+    n_groups: dict[str, int] = field(default_factory=dict)
+    rsquared: dict[str, float] = field(default_factory=dict)
+    dist: Literal["t", "normal"] = "t"
+    sample: pd.Index | None = None
+    fixed_effects: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    # --- derived statistics -----------------------------------------------------------------
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors."""
+        return pd.Series(np.sqrt(np.diag(self.cov.to_numpy())), index=self.params.index, name="se")
+
+    @property
+    def tvalues(self) -> pd.Series:
+        """t (or z) statistics."""
+        return (self.params / self.bse).rename("t" if self.dist == "t" else "z")
+
+    def _ref_dist(self):
+        from scipy import stats
+
+        if self.dist == "t" and self.df_resid is not None and np.isfinite(self.df_resid):
+            return stats.t(self.df_resid)
+        return stats.norm()
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values."""
+        return pd.Series(
+            2 * self._ref_dist().sf(np.abs(self.tvalues)), index=self.params.index, name="p"
+        )
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald confidence intervals at level ``1 - alpha``."""
+        q = self._ref_dist().ppf(1 - alpha / 2)
+        lo, hi = self.params - q * self.bse, self.params + q * self.bse
+        return pd.DataFrame({"ci_low": lo, "ci_high": hi})
+
+    def tidy(self, alpha: float = 0.05, exponentiate: bool = False) -> pd.DataFrame:
+        """One row per term: estimate, se, statistic, p-value and CI (exponentiated if asked).
+
+        With ``exponentiate=True`` (odds ratios, rate ratios, ratios of a log outcome) the
+        estimate and CI are ``exp()`` of the linear-scale values; ``se`` stays on the linear scale.
+        """
+        ci = self.conf_int(alpha)
+        out = pd.DataFrame(
+            {
+                "term": self.params.index,
+                "estimate": self.params.to_numpy(),
+                "se": self.bse.to_numpy(),
+                "statistic": self.tvalues.to_numpy(),
+                "p_value": self.pvalues.to_numpy(),
+                "ci_low": ci["ci_low"].to_numpy(),
+                "ci_high": ci["ci_high"].to_numpy(),
+            }
+        )
+        if exponentiate:
+            for c in ("estimate", "ci_low", "ci_high"):
+                out[c] = np.exp(out[c])
+        out.attrs = {
+            "model": self.model,
+            "cov_type": self.cov_type,
+            "nobs": self.nobs,
+            "alpha": alpha,
+            "exponentiated": exponentiate,
+        }
+        return out
+
+    # --- display ----------------------------------------------------------------------------
+
+    def _header(self) -> list[tuple[str, str]]:
+        rows = [
+            ("Dependent variable", self.dependent),
+            ("Estimator", self.model),
+            ("Inference", self.cov_type),
+            ("Observations", f"{self.nobs:,}"),
+        ]
+        for k, v in self.n_groups.items():
+            rows.append((f"Groups ({k})", f"{v:,}"))
+        for k, v in self.rsquared.items():
+            if v is not None and np.isfinite(v):
+                rows.append((f"R-squared ({k})" if k != "r2" else "R-squared", f"{v:.4f}"))
+        if self.fixed_effects:
+            rows.append(("Fixed effects", ", ".join(self.fixed_effects)))
+        return rows
+
+    def summary(self, alpha: float = 0.05) -> str:
+        """A plain-text summary table."""
+        head = "\n".join(f"{k:<22} {v}" for k, v in self._header())
+        body = self.tidy(alpha).set_index("term").to_string(float_format=lambda x: f"{x:.4g}")
+        notes = "".join(f"\nNote: {w}" for w in self.warnings)
+        return f"{head}\n{'-' * 72}\n{body}{notes}"
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        head = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+            for k, v in self._header()
+        )
+        body = self.tidy().set_index("term").to_html(float_format=lambda x: f"{x:.4g}", border=0)
+        notes = "".join(f"<p><em>Note: {html.escape(w)}</em></p>" for w in self.warnings)
+        return f"<div><table>{head}</table>{body}{notes}</div>"
+
+    def to_markdown(self, alpha: float = 0.05) -> str:
+        """A Markdown table of the estimates with the header facts above it."""
+        head = "\n".join(f"- **{k}**: {v}" for k, v in self._header())
+        t = self.tidy(alpha)
+        lines = [
+            "| term | estimate | se | statistic | p | CI low | CI high |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in t.itertuples(index=False):
+            lines.append(
+                f"| {r.term} | {r.estimate:.4g} | {r.se:.4g} | {r.statistic:.3f} | {r.p_value:.3g} | {r.ci_low:.4g} | {r.ci_high:.4g} |"
+            )
+        return head + "\n\n" + "\n".join(lines) + "\n"
