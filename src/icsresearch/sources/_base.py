@@ -289,28 +289,46 @@ def read_xlsx(
     required: Sequence[str],
     header_row: int = 0,
 ) -> pd.DataFrame:
-    """Read one sheet of an .xlsx workbook, with clear errors for a bad file or a missing sheet."""
-    import zipfile
+    """Read one sheet of an .xlsx workbook, with clear errors for a bad file or a missing sheet.
 
-    import openpyxl
+    Cells come back as openpyxl's ``values_only`` would give them (str, int/float, bool,
+    ``datetime``, ``None`` for empty), but parsed by calamine (Rust), which is 10-20x faster on the
+    multi-megabyte NHS Digital workbooks. Codes such as ``'001'`` stay strings.
+    """
+    import datetime as dt
+
+    from python_calamine import CalamineWorkbook
 
     _raw_bytes(src)
     try:
-        wb = openpyxl.load_workbook(src.path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        wb = CalamineWorkbook.from_path(str(src.path))
+    except Exception as exc:  # calamine raises its own error types for zip/xml problems
         raise DataFileError(
             src.path,
             f"is not a readable .xlsx workbook (truncated or another format?): {exc}",
             _refetch_hint(src),
         ) from None
+    if sheet not in wb.sheet_names:
+        raise DataFileError(
+            src.path, f"has no sheet {sheet!r}; sheets: {wb.sheet_names}", _refetch_hint(src)
+        )
     try:
-        if sheet not in wb.sheetnames:
-            raise DataFileError(
-                src.path, f"has no sheet {sheet!r}; sheets: {wb.sheetnames}", _refetch_hint(src)
-            )
-        rows = list(wb[sheet].iter_rows(values_only=True))
-    finally:
-        wb.close()
+        grid = wb.get_sheet_by_name(sheet).to_python()
+    except Exception as exc:
+        raise DataFileError(
+            src.path, f"sheet {sheet!r} cannot be read: {exc}", _refetch_hint(src)
+        ) from None
+
+    def cell(v):
+        if isinstance(v, str) and v == "":
+            return None
+        if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+            return dt.datetime(v.year, v.month, v.day)
+        return v
+
+    rows = [tuple(cell(v) for v in row) for row in grid]
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()
     if len(rows) <= header_row + 1:
         raise DataFileError(src.path, f"sheet {sheet!r} has no data rows", _refetch_hint(src))
     head = [
