@@ -141,3 +141,8 @@ def test_truncated_rda_and_xlsx_are_clear(tmp_path):
     )
     with pytest.raises(DataFileError, match="not a readable .xlsx"):
         _base.read_xlsx(src, "Trust_ICS_weights_suppressed", required=["Trust_code"])
+
+
+def test_a_file_with_only_a_byte_order_mark_is_empty(tmp_path):
+    with pytest.raises(DataFileError, match="is empty"):
+        read_ae_annual(_file(tmp_path, b"\xef\xbb\xbf"))

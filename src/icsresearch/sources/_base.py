@@ -172,6 +172,8 @@ def read_csv_text(
     as they are here (``""``, ``-``, ``*`` ...) so each column can treat them appropriately.
     """
     text = _decode(src, _raw_bytes(src), encoding)
+    if not text.strip():  # e.g. a file holding only a byte-order mark
+        raise DataFileError(src.path, "is empty", _refetch_hint(src))
     lines = text.splitlines()
     if header:
         ncols = _count_fields(lines[0])
