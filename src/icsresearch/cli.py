@@ -7,6 +7,7 @@ traceback and give exit code 1.
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +27,10 @@ data_app = typer.Typer(
     help="The registry of published NHS files: list, fetch, verify, describe.", no_args_is_help=True
 )
 app.add_typer(data_app, name="data")
+panel_app = typer.Typer(
+    help="Build trust-year and ICS-year panels from real or demo data.", no_args_is_help=True
+)
+app.add_typer(panel_app, name="panel")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -153,6 +158,105 @@ def data_info(name: Annotated[str, typer.Argument(help="Registry name.")]) -> No
     console.print(table)
 
 
+# --- panels ------------------------------------------------------------------------------------
+
+
+class Level(StrEnum):
+    trust = "trust"
+    ics = "ics"
+
+
+class SourceChoice(StrEnum):
+    demo = "demo"
+    real = "real"
+
+
+class FootprintChoice(StrEnum):
+    y2022 = "2022"
+    y2026 = "2026"
+
+
+class MethodChoice(StrEnum):
+    headquarters = "headquarters"
+    catchment = "catchment"
+    ae_activity = "ae_activity"
+
+
+def write_table(df, out: Path) -> list[Path]:
+    """Write a panel as CSV or Parquet (by extension) plus ``<out>.manifest.json``, atomically."""
+    import io
+
+    from ._atomic import atomic_write_bytes
+    from .errors import InvalidParameterError
+    from .provenance import manifest, write_manifest
+
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise InvalidParameterError(f"--out {out}: use a .csv or .parquet file name.")
+    if suffix == ".csv":
+        atomic_write_bytes(out, df.to_csv(index=False).encode("utf-8"))
+    else:
+        buf = io.BytesIO()
+        plain = df.copy()
+        plain.attrs = {}
+        plain.to_parquet(buf, index=False)
+        atomic_write_bytes(out, buf.getvalue())
+    prov = df.attrs.get("provenance", {})
+    record = manifest(
+        inputs=prov.get("inputs", []),
+        parameters=df.attrs.get("parameters", {}),
+        extra={
+            "output": out.name,
+            "rows": len(df),
+            "data_source": df["data_source"].iloc[0] if "data_source" in df and len(df) else "",
+            "columns": df.attrs.get("columns", {}),
+        },
+    )
+    side = out.with_name(out.name + ".manifest.json")
+    write_manifest(side, record)
+    return [out, side]
+
+
+@panel_app.command("build")
+def panel_build(
+    out: Annotated[Path, typer.Option("--out", help="Output file: .csv or .parquet.")],
+    level: Annotated[Level, typer.Option(help="trust-year or ICS-year panel.")] = Level.trust,
+    source: Annotated[
+        SourceChoice, typer.Option(help="demo (synthetic, offline) or real (published files).")
+    ] = SourceChoice.demo,
+    footprint: Annotated[
+        FootprintChoice, typer.Option(help="ICS footprint: 2022 (42) or 2026 (36).")
+    ] = FootprintChoice.y2022,
+    method: Annotated[
+        MethodChoice, typer.Option(help="Trust-to-ICS method.")
+    ] = MethodChoice.headquarters,
+    trust_type: Annotated[
+        list[str] | None,
+        typer.Option("--trust-type", help="Keep only this trust type (repeatable)."),
+    ] = None,
+) -> None:
+    """Build a panel and write it with a manifest (inputs, hashes, versions, parameters)."""
+    from .panel import ics_year_panel, trust_year_panel
+
+    kwargs = {
+        "footprint": int(footprint.value),
+        "method": method.value,
+        "trust_types": trust_type or None,
+    }
+    if level is Level.trust:
+        df = trust_year_panel(source.value, **kwargs)
+    else:
+        df = ics_year_panel(source.value, **kwargs)
+    paths = write_table(df, out)
+    console.print(
+        f"[green]wrote[/] {paths[0]} ({len(df):,} rows, {df.shape[1]} columns) and {paths[1].name}"
+    )
+    if source is SourceChoice.demo:
+        console.print(
+            "[yellow]synthetic demo data[/]: fictional organisations, not real NHS figures."
+        )
+
+
 # --- the main job ------------------------------------------------------------------------------
 
 
@@ -161,11 +265,51 @@ def demo(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("outputs/demo"),
 ) -> None:
     """Run the main job on the embedded synthetic demo data (no network needed)."""
-    from .provenance import describe_environment
+    from .demo import PLANTED
+    from .panel import ae_monthly, ics_year_panel, trust_year_panel
 
-    console.print("[bold]icsresearch demo[/] (synthetic demo data)")
-    for key, value in describe_environment().items():
-        console.print(f"  [cyan]{key}[/]: {value}", highlight=False)
+    console.print(
+        "[bold]icsresearch demo[/]: the main job on [yellow]synthetic demo data[/] (fictional organisations)"
+    )
+    trusts = trust_year_panel("demo")
+    ics = ics_year_panel("demo")
+    monthly = ae_monthly("demo", level="trust")
+    written = []
+    written += write_table(trusts, out / "trust_year_panel.csv")
+    written += write_table(ics, out / "ics_year_panel.csv")
+    written += write_table(
+        monthly.assign(data_source="synthetic demo data"), out / "ae_monthly.csv"
+    )
+    table = Table(title="demo panels (synthetic demo data)")
+    for col in ("panel", "rows", "units", "years"):
+        table.add_column(col)
+    table.add_row(
+        "trust-year",
+        f"{len(trusts):,}",
+        f"{trusts.trust_code.nunique()} trusts",
+        f"{trusts.fy.min()}-{trusts.fy.max()}",
+    )
+    table.add_row(
+        "ICS-year",
+        f"{len(ics):,}",
+        f"{ics.icb_code.nunique()} systems",
+        f"{ics.fy.min()}-{ics.fy.max()}",
+    )
+    table.add_row(
+        "A&E monthly",
+        f"{len(monthly):,}",
+        f"{monthly.trust_code.nunique()} trusts",
+        "Apr 2016-Mar 2019",
+    )
+    console.print(table)
+    console.print(
+        "Planted effects the notebooks recover: "
+        + ", ".join(f"{k}={v:g}" for k, v in PLANTED.items()),
+        highlight=False,
+    )
+    console.print(f"[green]Outputs in {out.resolve()}[/]:")
+    for p in written:
+        console.print(f"  {p}", highlight=False)
 
 
 @app.command("version")

@@ -1,0 +1,531 @@
+"""The documented columns of the trust-year and ICS-year panels, and how each one aggregates.
+
+One specification serves three jobs: documentation (label, unit, source, year convention), merging
+trust-years that share a code after harmonisation, and building ICS-year figures from trusts. The
+demo generator produces exactly these columns, so code written on demo data runs on real data.
+
+Aggregation rules
+-----------------
+``sum``
+    Counts and stocks (FTE, beds, admissions, money): the sum over trusts, each multiplied by the
+    trust's ICS weight.
+``mean:<weight>``
+    Rates and indices (A&E 4-hour %, SHMI, survey scores): the mean weighted by the trust's ICS
+    weight x ``<weight>`` (a volume column), over trusts reporting both.
+``ratio:<num>/<den>:<scale>``
+    Shares recomputed from summed numerators and denominators (x ``scale``), which is exact.
+``first``
+    Identifiers and attributes that do not aggregate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+FY = "financial year start (2012 = 2012/13)"
+
+
+@dataclass(frozen=True)
+class PanelColumn:
+    """Documentation of one panel column."""
+
+    name: str
+    label: str
+    unit: str
+    source: str
+    year_convention: str
+    agg: str
+    description: str = ""
+
+
+def _c(name, label, unit, source, agg, description="", year_convention=FY) -> PanelColumn:
+    return PanelColumn(name, label, unit, source, year_convention, agg, description)
+
+
+HM = "hospital_management compilation (Asaria et al. 2022)"
+
+ID_COLUMNS = (
+    _c(
+        "trust_code",
+        "Trust",
+        "ODS code",
+        "NHS ODS",
+        "first",
+        "Trust code (as reported, or the latest code when harmonised).",
+    ),
+    _c("trust_name", "Trust name", "", "NHS ODS / providers list", "first"),
+    _c(
+        "trust_type",
+        "Trust type",
+        "",
+        "providers list; ERIC 2019/20",
+        "first",
+        "acute non-specialist, acute specialist, mental health, community or ambulance.",
+    ),
+    _c("region_code", "NHS region", "ODS Y-code", "NHS ODS", "first"),
+    _c("region_name", "NHS region name", "", "NHS England", "first"),
+    _c(
+        "icb_code",
+        "ICS (ICB)",
+        "ODS code",
+        "icsresearch.geography",
+        "first",
+        "Main ICS of the trust under the chosen footprint and method (largest weight).",
+    ),
+    _c("icb_name", "ICS name", "", "icsresearch.geography", "first"),
+    _c(
+        "icb_weight",
+        "ICS weight",
+        "0-1",
+        "icsresearch.geography",
+        "first",
+        "Share of the trust attributed to its main ICS under the chosen method (1 for headquarters).",
+    ),
+    _c(
+        "year",
+        "Financial year",
+        "FY start",
+        "all",
+        "first",
+        "Financial year start: 2012 = 2012/13.",
+    ),
+    _c("fy", "Financial year label", "", "all", "first", "e.g. '2012/13'."),
+    _c(
+        "data_source",
+        "Data source",
+        "",
+        "icsresearch",
+        "first",
+        "'published NHS data' or 'synthetic demo data' (fictional organisations).",
+    ),
+)
+
+INDICATOR_COLUMNS = (
+    # workforce
+    _c(
+        "managers_fte",
+        "Managers",
+        "FTE",
+        f"NHS Digital HCHS workforce via {HM}",
+        "sum",
+        "Staff groups 'Manager' + 'Senior manager' (Asaria et al. measure M1).",
+        "September census of the financial year",
+    ),
+    _c(
+        "consultants_fte",
+        "Consultants",
+        "FTE",
+        f"NHS Digital HCHS workforce via {HM}",
+        "sum",
+        "",
+        "September census of the financial year",
+    ),
+    _c(
+        "all_staff_fte",
+        "All staff",
+        "FTE",
+        f"NHS Digital HCHS workforce via {HM}",
+        "sum",
+        "Published to 2015/16.",
+        "September census of the financial year",
+    ),
+    _c(
+        "nurses_fte",
+        "Registered nurses",
+        "FTE",
+        "NHS Digital HCHS staff by staff group (Sep 2017, Jun 2018)",
+        "sum",
+        "Nurses & health visitors (midwives excluded).",
+        "census month: Sep 2017 -> 2017/18, Jun 2018 -> 2018/19",
+    ),
+    _c(
+        "doctors_fte",
+        "Doctors",
+        "FTE",
+        "NHS Digital HCHS staff by staff group (Sep 2017, Jun 2018)",
+        "sum",
+        "HCHS doctors.",
+        "census month: Sep 2017 -> 2017/18, Jun 2018 -> 2018/19",
+    ),
+    _c(
+        "support_fte",
+        "Support to clinical staff",
+        "FTE",
+        "NHS Digital HCHS staff by staff group (Sep 2017, Jun 2018)",
+        "sum",
+        "Support to doctors, nurses & midwives (healthcare support workers).",
+        "census month: Sep 2017 -> 2017/18, Jun 2018 -> 2018/19",
+    ),
+    # staff survey
+    _c(
+        "management_score",
+        "Management quality score",
+        "0-100",
+        f"NHS Staff Survey items 7a-7g, 8a-8d via {HM}",
+        "mean:survey_responses",
+        "Asaria et al. measure M2: mean item score (1-5) rescaled to 0-100.",
+        "survey in autumn of the financial year",
+    ),
+    _c(
+        "immediate_manager_score",
+        "Immediate manager score",
+        "0-100",
+        f"NHS Staff Survey items 7a-7g via {HM}",
+        "mean:survey_responses",
+        "",
+        "survey in autumn of the financial year",
+    ),
+    _c(
+        "senior_manager_score",
+        "Senior manager score",
+        "0-100",
+        f"NHS Staff Survey items 8a-8d via {HM}",
+        "mean:survey_responses",
+        "",
+        "survey in autumn of the financial year",
+    ),
+    _c(
+        "survey_responses",
+        "Staff survey responses",
+        "count",
+        f"NHS Staff Survey via {HM}",
+        "sum",
+        "Largest number of responses to any management item.",
+        "survey in autumn of the financial year",
+    ),
+    _c(
+        "staff_engagement",
+        "Staff engagement index",
+        "1-5",
+        "NHS Staff Survey via the NHS-wellbeing compilation",
+        "mean:survey_responses",
+        "",
+        "survey in autumn of the financial year",
+    ),
+    # performance
+    _c(
+        "ae_4hr_pct",
+        "A&E within 4 hours",
+        "%",
+        f"NHS England A&E via {HM}",
+        "mean:admissions",
+        "Share of attendances admitted, transferred or discharged within 4 hours (all types).",
+    ),
+    _c(
+        "rtt_18wk_pct",
+        "RTT within 18 weeks",
+        "%",
+        f"NHS England RTT via {HM}",
+        "ratio:rtt_within_18wk/rtt_incomplete_pathways:100",
+        "Incomplete pathways waiting under 18 weeks.",
+        "31 March snapshot at the end of the financial year",
+    ),
+    _c(
+        "rtt_incomplete_pathways",
+        "RTT incomplete pathways",
+        "count",
+        f"NHS England RTT via {HM}",
+        "sum",
+        "",
+        "31 March snapshot at the end of the financial year",
+    ),
+    _c(
+        "rtt_within_18wk",
+        "RTT pathways within 18 weeks",
+        "count",
+        f"NHS England RTT via {HM}",
+        "sum",
+        "",
+        "31 March snapshot at the end of the financial year",
+    ),
+    _c(
+        "shmi",
+        "SHMI",
+        "ratio",
+        f"NHS Digital SHMI via {HM}",
+        "mean:admissions",
+        "Summary Hospital-level Mortality Indicator (observed/expected deaths); non-specialist acute trusts only.",
+    ),
+    _c(
+        "shmi_v2",
+        "SHMI (second compilation)",
+        "ratio",
+        "NHS Digital SHMI via the NHS-wellbeing compilation",
+        "mean:admissions",
+        "Independent compilation with a different reporting window; extends to 2019/20.",
+    ),
+    # regulator
+    _c(
+        "cqc_overall_score",
+        "CQC overall rating",
+        "0-3",
+        "CQC ratings (Sep 2018 export and Feb 2019 compilation)",
+        "mean:admissions",
+        "Trust-level overall rating in force at the end of the financial year: 0 inadequate, 1 requires improvement, 2 good, 3 outstanding. Missing where the two snapshots cannot tell which rating was in force.",
+        "rating in force on 31 March at the end of the financial year",
+    ),
+    _c(
+        "cqc_well_led_score",
+        "CQC well-led rating",
+        "0-3",
+        "CQC ratings (Sep 2018 export and Feb 2019 compilation)",
+        "mean:admissions",
+        "Trust-level 'well-led' key question rating in force at the end of the financial year (0-3).",
+        "rating in force on 31 March at the end of the financial year",
+    ),
+    # capacity
+    _c(
+        "beds_available",
+        "Beds available",
+        "beds",
+        f"NHS England KH03 via {HM}",
+        "sum",
+        "Average available beds.",
+    ),
+    _c(
+        "occupied_beds",
+        "Beds occupied",
+        "beds",
+        f"NHS England KH03 via {HM}",
+        "sum",
+        "Beds available x occupancy.",
+    ),
+    _c(
+        "occupancy_pct",
+        "Bed occupancy",
+        "%",
+        f"NHS England KH03 via {HM}",
+        "ratio:occupied_beds/beds_available:100",
+    ),
+    # finance (GBP m)
+    _c(
+        "financial_position_gbp_m",
+        "Net financial position",
+        "GBP m",
+        f"NHS Improvement accounts via {HM}",
+        "sum",
+        "Surplus (+) or deficit (-).",
+    ),
+    _c(
+        "operating_income_gbp_m",
+        "Operating income",
+        "GBP m",
+        f"NHS Improvement accounts via {HM}",
+        "sum",
+    ),
+    _c(
+        "operating_cost_gbp_m",
+        "Operating cost",
+        "GBP m",
+        f"NHS Improvement accounts via {HM}",
+        "sum",
+        "Published as negative; shown positive.",
+    ),
+    # activity and casemix
+    _c(
+        "admissions",
+        "Admissions (episodes)",
+        "count",
+        f"NHS Digital HES via {HM}",
+        "sum",
+        "HES finished consultant episodes (TOTAL_EPISODES), the Asaria et al. admissions outcome.",
+    ),
+    _c(
+        "female_pct",
+        "Female admissions",
+        "%",
+        f"NHS Digital HES via {HM}",
+        "mean:admissions",
+        "round(female/episodes, 2) x 100, as Asaria et al.",
+    ),
+    _c(
+        "age_0_14_pct",
+        "Admissions aged 0-14",
+        "%",
+        f"NHS Digital HES via {HM}",
+        "mean:admissions",
+        "Share of the seven age bands, round(band/sum, 2) x 100.",
+    ),
+    _c(
+        "age_15_29_pct",
+        "Admissions aged 15-29",
+        "%",
+        f"NHS Digital HES via {HM}",
+        "mean:admissions",
+    ),
+    _c(
+        "age_30_44_pct",
+        "Admissions aged 30-44",
+        "%",
+        f"NHS Digital HES via {HM}",
+        "mean:admissions",
+    ),
+    _c(
+        "age_45_59_pct",
+        "Admissions aged 45-59",
+        "%",
+        f"NHS Digital HES via {HM}",
+        "mean:admissions",
+    ),
+    _c(
+        "age_60_74_pct",
+        "Admissions aged 60-74",
+        "%",
+        f"NHS Digital HES via {HM}",
+        "mean:admissions",
+    ),
+    _c(
+        "age_75_89_pct",
+        "Admissions aged 75-89",
+        "%",
+        f"NHS Digital HES via {HM}",
+        "mean:admissions",
+    ),
+    _c(
+        "age_90_plus_pct",
+        "Admissions aged 90+",
+        "%",
+        f"NHS Digital HES via {HM}",
+        "mean:admissions",
+    ),
+)
+
+TRUST_YEAR_COLUMNS = ID_COLUMNS + INDICATOR_COLUMNS
+
+ICS_ID_COLUMNS = (
+    _c("icb_code", "ICS (ICB)", "ODS code", "icsresearch.geography", "first"),
+    _c("icb_name", "ICS name", "", "icsresearch.geography", "first"),
+    _c("short_name", "ICS short name", "", "icsresearch.geography", "first"),
+    _c("region_code", "NHS region", "ODS Y-code", "icsresearch.geography", "first"),
+    _c("region_name", "NHS region name", "", "NHS England", "first"),
+    _c("year", "Financial year", "FY start", "all", "first"),
+    _c("fy", "Financial year label", "", "all", "first"),
+    _c(
+        "n_trusts",
+        "Trusts",
+        "count",
+        "icsresearch.geography",
+        "first",
+        "Trusts with a positive weight in the ICS that year.",
+    ),
+    _c(
+        "data_source",
+        "Data source",
+        "",
+        "icsresearch",
+        "first",
+        "'published NHS data' or 'synthetic demo data' (fictional organisations).",
+    ),
+)
+
+ICS_COVARIATES = (
+    _c(
+        "population",
+        "Population",
+        "people",
+        "ONS mid-2019 LSOA estimates",
+        "first",
+        "Resident population (mid-2019), all years.",
+        "mid-2019",
+    ),
+    _c(
+        "imd2019_mean_rank",
+        "IMD 2019 mean rank",
+        "rank (1 = most deprived of 32,844)",
+        "MHCLG IMD 2019",
+        "first",
+        "Population-weighted mean of LSOA IMD ranks.",
+        "IMD 2019",
+    ),
+    _c(
+        "imd2019_most_deprived_pct",
+        "In most deprived decile",
+        "%",
+        "MHCLG IMD 2019",
+        "first",
+        "Share of the population living in LSOAs of national IMD decile 1.",
+        "IMD 2019",
+    ),
+    _c(
+        "imd2025_average_score",
+        "IMD 2025 average score",
+        "score (higher = more deprived)",
+        "MHCLG IMD 2025",
+        "first",
+        "ICB average score; for 2026 boards, the population-weighted mean of the parts.",
+        "IMD 2025",
+    ),
+)
+
+ICS_YEAR_COLUMNS = ICS_ID_COLUMNS + ICS_COVARIATES + INDICATOR_COLUMNS
+
+
+def docs(columns=TRUST_YEAR_COLUMNS) -> pd.DataFrame:
+    """The column documentation as a table."""
+    return pd.DataFrame(
+        [
+            (c.name, c.label, c.unit, c.source, c.year_convention, c.agg, c.description)
+            for c in columns
+        ],
+        columns=[
+            "column",
+            "label",
+            "unit",
+            "source",
+            "year_convention",
+            "aggregation",
+            "description",
+        ],
+    )
+
+
+def attrs_for(columns) -> dict:
+    """Column documentation in the form stored in ``DataFrame.attrs["columns"]``."""
+    return {
+        c.name: {
+            "label": c.label,
+            "unit": c.unit,
+            "source": c.source,
+            "year_convention": c.year_convention,
+            "aggregation": c.agg,
+            "description": c.description,
+        }
+        for c in columns
+    }
+
+
+#: Columns that hold text; every other panel column is numeric (float64, ``year``/``n_trusts`` int64).
+TEXT_COLUMNS = frozenset(
+    {
+        "trust_code",
+        "trust_name",
+        "trust_type",
+        "region_code",
+        "region_name",
+        "icb_code",
+        "icb_name",
+        "short_name",
+        "fy",
+        "data_source",
+    }
+)
+INT_COLUMNS = frozenset({"year", "n_trusts"})
+
+
+def conform(df: pd.DataFrame, columns) -> pd.DataFrame:
+    """Order columns as documented and give each one its documented type (real and demo alike)."""
+    attrs = df.attrs
+    out = pd.DataFrame(index=df.index)
+    for c in columns:
+        values = df[c.name] if c.name in df else pd.Series(float("nan"), index=df.index)
+        if c.name in TEXT_COLUMNS:
+            out[c.name] = values.astype("str")  # pandas keeps missing values missing
+        elif c.name in INT_COLUMNS:
+            out[c.name] = values.astype("int64")
+        else:
+            out[c.name] = pd.to_numeric(values, errors="coerce").astype("float64")
+    out = out.reset_index(drop=True)
+    out.attrs = attrs
+    return out
