@@ -16,6 +16,10 @@ _SUBMODULES = {
     "config",
     "data",
     "errors",
+    "geography",
+    "models",
+    "panel",
+    "plots",
     "provenance",
     "sources",
 }

@@ -50,6 +50,9 @@ class RegressionResult:
         Messages a reader of the result should see (few clusters, near-zero variance component...).
     provenance
         Inputs (from the data's ``attrs``), parameters, versions and git revision.
+    alpha
+        Default significance level of the confidence intervals (``1 - alpha`` coverage) in
+        :meth:`conf_int`, :meth:`tidy` and the printed summary.
     """
 
     params: pd.Series
@@ -68,6 +71,7 @@ class RegressionResult:
     extra: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
+    alpha: float = 0.05
 
     # --- derived statistics -----------------------------------------------------------------
 
@@ -95,18 +99,21 @@ class RegressionResult:
             2 * self._ref_dist().sf(np.abs(self.tvalues)), index=self.params.index, name="p"
         )
 
-    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Wald confidence intervals at level ``1 - alpha``."""
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Wald confidence intervals at level ``1 - alpha`` (default: the result's ``alpha``)."""
+        alpha = self.alpha if alpha is None else alpha
         q = self._ref_dist().ppf(1 - alpha / 2)
         lo, hi = self.params - q * self.bse, self.params + q * self.bse
         return pd.DataFrame({"ci_low": lo, "ci_high": hi})
 
-    def tidy(self, alpha: float = 0.05, exponentiate: bool = False) -> pd.DataFrame:
+    def tidy(self, alpha: float | None = None, exponentiate: bool = False) -> pd.DataFrame:
         """One row per term: estimate, se, statistic, p-value and CI (exponentiated if asked).
 
         With ``exponentiate=True`` (odds ratios, rate ratios, ratios of a log outcome) the
         estimate and CI are ``exp()`` of the linear-scale values; ``se`` stays on the linear scale.
+        ``alpha`` defaults to the result's ``alpha``.
         """
+        alpha = self.alpha if alpha is None else alpha
         ci = self.conf_int(alpha)
         out = pd.DataFrame(
             {
@@ -149,7 +156,7 @@ class RegressionResult:
             rows.append(("Fixed effects", ", ".join(self.fixed_effects)))
         return rows
 
-    def summary(self, alpha: float = 0.05) -> str:
+    def summary(self, alpha: float | None = None) -> str:
         """A plain-text summary table."""
         head = "\n".join(f"{k:<22} {v}" for k, v in self._header())
         body = self.tidy(alpha).set_index("term").to_string(float_format=lambda x: f"{x:.4g}")
@@ -171,7 +178,7 @@ class RegressionResult:
         notes = "".join(f"<p><em>Note: {html.escape(w)}</em></p>" for w in self.warnings)
         return f"<div><table>{head}</table>{body}{notes}</div>"
 
-    def to_markdown(self, alpha: float = 0.05) -> str:
+    def to_markdown(self, alpha: float | None = None) -> str:
         """A Markdown table of the estimates with the header facts above it."""
         head = "\n".join(f"- **{k}**: {v}" for k, v in self._header())
         t = self.tidy(alpha)

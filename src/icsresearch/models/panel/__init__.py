@@ -1,0 +1,29 @@
+"""Linear panel regression with R plm parity: pooled, between, within, random, first differences
+and lagged-outcome models; conventional, robust, clustered (plm or Stata conventions), CR3 and
+Driscoll-Kraay inference; wild cluster bootstrap; Breusch-Pagan, Hausman and F specification tests.
+
+>>> from icsresearch.models.panel import fit
+>>> res = fit(df, "shmi ~ managers_fte", entity="trust_code", time="year",
+...           model="within", effects="twoways", cov_type="clustered", cluster="trust_code")
+
+Submodules: :mod:`.model` (estimators, :func:`fit`), :mod:`.covariance` (inference and the two
+small-sample conventions), :mod:`.tests` (specification tests), :mod:`.bootstrap` (wild cluster
+bootstrap), :mod:`.design` (data checks, lags and differences), :mod:`.transform` (demeaning).
+"""
+
+from __future__ import annotations
+
+from .bootstrap import WildBootstrapResult, wild_cluster_bootstrap
+from .model import PanelResult, fit
+from .tests import SpecTestResult, breusch_pagan, f_test_effects, hausman
+
+__all__ = [
+    "PanelResult",
+    "SpecTestResult",
+    "WildBootstrapResult",
+    "breusch_pagan",
+    "f_test_effects",
+    "fit",
+    "hausman",
+    "wild_cluster_bootstrap",
+]

@@ -1,0 +1,825 @@
+"""The panel estimators and the :func:`fit` entry point.
+
+Estimators (``model=``), with R plm's names:
+
+``pooled``   OLS (WLS with ``weights``) on the rows as they are (plm ``"pooling"``).
+``between``  OLS on the entity means (plm ``"between"``; ``effects="time"`` averages over periods).
+``within``   fixed effects: entity, time or two-way (``effects=``) demeaning; two-way demeaning of
+             unbalanced panels is exact (dummies projected out, see :mod:`.transform`). With
+             ``weights`` the demeaning is weighted (Stata ``areg``/fixest/linearmodels); plm
+             instead demeans without weights and weights afterwards, which is a different
+             estimator.
+``random``   random effects GLS (plm ``"random"``) with Swamy-Arora or Amemiya variance
+             components computed exactly as plm's ``ercomp`` does, for balanced and unbalanced
+             panels; ``effects`` ``"entity"`` or ``"time"``.
+``fd``       first differences, with an intercept when the formula has one (as plm). Differences
+             respect the time index: a row whose previous period is absent gives no difference
+             (plm's own ``model = "fd"`` differences consecutive *rows*, so it differs from this
+             on panels with gaps; ``plm(diff(y) ~ diff(x), model = "pooling")`` matches).
+``lagged``   pooled OLS of ``y`` on ``y(t-1)`` (``lags=`` of them) and the regressors; the lag
+             respects the time index (plm's ``lag()``): after a gap year the lag is missing.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ...errors import InvalidParameterError
+from ..results import RegressionResult
+from . import covariance as cv
+from . import transform as tf
+from .design import INTERCEPT, PanelDesign, build_design
+
+ModelName = Literal["pooled", "between", "within", "random", "fd", "lagged"]
+Effects = Literal["entity", "time", "twoways"]
+REMethod = Literal["swamy-arora", "amemiya"]
+CovType = Literal["conventional", "robust", "clustered", "cr3", "driscoll-kraay"]
+Convention = Literal["plm", "stata"]
+
+MODELS = ("pooled", "between", "within", "random", "fd", "lagged")
+EFFECTS = ("entity", "time", "twoways")
+RE_METHODS = ("swamy-arora", "amemiya")
+COV_TYPES = ("conventional", "robust", "clustered", "cr3", "driscoll-kraay")
+CONVENTIONS = ("plm", "stata")
+
+
+def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise InvalidParameterError(
+            f"{name}={value!r} is not one of {list(allowed)}\n  Fix: pass one of those values"
+        )
+
+
+@functools.cache
+def _environment() -> dict[str, str]:
+    # package_versions reads ~10 package metadata files (~15 ms): once per process is enough
+    from ...provenance import describe_environment
+
+    return describe_environment()
+
+
+# --- linear algebra ------------------------------------------------------------------------
+
+
+def _ols(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients and ``(X'X)^{-1}`` by a QR decomposition (as R's ``lm``)."""
+    Q, R = np.linalg.qr(X)
+    # k is small: numpy's LAPACK calls are cheaper here than scipy's triangular solver overhead
+    Rinv = np.linalg.inv(R)
+    return Rinv @ (Q.T @ y), Rinv @ Rinv.T
+
+
+def _cor2(a: np.ndarray, b: np.ndarray) -> float:
+    if a.size < 2 or np.std(a) == 0 or np.std(b) == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1] ** 2)
+
+
+@dataclass
+class _Fitted:
+    reg: cv.Regression
+    names: list[str]
+    label: str
+    rsquared: dict[str, float]
+    fixed_effects: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    normal: bool = False
+
+
+def _drop_aliased(X, names, warnings, protect=()):
+    X2, kept, dropped = tf.drop_aliased(X, names, protect=protect)
+    if dropped:
+        warnings.append(
+            f"Dropped {dropped}: constant after the transformation or collinear with earlier "
+            "columns (as plm/lm do for aliased coefficients)."
+        )
+    if not kept:
+        raise InvalidParameterError(
+            "no regressor is left to estimate (all are constant or collinear after the "
+            "transformation)\n  Fix: a within model cannot estimate variables that do not vary "
+            "within entities (or periods); use model='random' or 'pooled' for those"
+        )
+    return X2, kept, dropped
+
+
+def _plm_r2(yt: np.ndarray, fitted: np.ndarray, df_resid: float, has_slopes: bool, resid) -> dict:
+    """plm's ``summary()`` R-squared: ``cor(y, fitted)^2`` of the model's transformed data."""
+    if has_slopes:
+        r2 = _cor2(yt, fitted)
+    else:  # intercept-only: plm switches to 1 - RSS/TSS
+        tss = float(((yt - yt.mean()) ** 2).sum())
+        r2 = 1 - float(resid @ resid) / tss if tss > 0 else float("nan")
+    adj = 1 - (1 - r2) * (yt.shape[0] - 1) / df_resid if df_resid > 0 else float("nan")
+    return {"r2": r2, "adj_r2": adj}
+
+
+def _stata_r2(d: PanelDesign, xb: np.ndarray) -> dict[str, float]:
+    """Stata ``xtreg``'s within/between/overall R-squared: squared correlations with ``x'b``."""
+    if np.std(xb) == 0:
+        return {}
+    n = d.n_entities
+    ybar = tf.group_means(d.y, d.entity, n)[:, 0]
+    xbbar = tf.group_means(xb, d.entity, n)[:, 0]
+    return {
+        "within": _cor2(d.y - ybar[d.entity], xb - xbbar[d.entity]),
+        "between": _cor2(ybar, xbbar),
+        "overall": _cor2(d.y, xb),
+    }
+
+
+def _slope_xb(d: PanelDesign, names: list[str], params: np.ndarray) -> np.ndarray:
+    cols = [d.names.index(n) for n in names if n != INTERCEPT]
+    b = np.array([params[i] for i, n in enumerate(names) if n != INTERCEPT])
+    return d.X[:, cols] @ b if cols else np.zeros(d.nobs)
+
+
+# --- estimators ----------------------------------------------------------------------------
+
+
+def _fit_pooled(d: PanelDesign, kind: str, lags: int = 1) -> _Fitted:
+    label = {
+        "pooled": "pooled OLS",
+        "lagged": f"pooled OLS with {lags} outcome lag(s)",
+        "fd": "first differences (OLS)",
+    }[kind]
+    if d.weights is not None:
+        label += ", weighted"
+    warnings: list[str] = []
+    sw = None if d.weights is None else np.sqrt(d.weights)
+    X = d.X if sw is None else d.X * sw[:, None]
+    y = d.y if sw is None else d.y * sw
+    X, names, _ = _drop_aliased(X, d.names, warnings)
+    params, bread = _ols(X, y)
+    resid = y - X @ params
+    df = d.nobs - len(names)
+    reg = cv.Regression(X, y, params, resid, bread, df, d.entity, d.time, dict(d.clusters), sw=sw)
+    has_slopes = any(n != INTERCEPT for n in names)
+    if sw is None:
+        r2 = _plm_r2(y, X @ params, df, has_slopes, resid)
+    else:  # plm's R-squared of a weighted model uses the unweighted outcome and fit
+        cols = [d.names.index(n) for n in names]
+        r2 = _plm_r2(d.y, d.X[:, cols] @ params, df, has_slopes, resid)
+    if kind == "pooled":
+        r2.update(_stata_r2(d, _slope_xb(d, names, params)))
+    return _Fitted(reg, names, label, r2, warnings=warnings)
+
+
+def _fit_between(d: PanelDesign, effects: str) -> _Fitted:
+    if d.weights is not None:
+        raise InvalidParameterError(
+            "weights are not supported for the between model\n  Fix: drop weights=, or use "
+            "model='pooled' on a table of group means with their weights"
+        )
+    warnings: list[str] = []
+    codes, n = (d.time, d.n_periods) if effects == "time" else (d.entity, d.n_entities)
+    Xm = tf.group_means(d.X, codes, n)
+    ym = tf.group_means(d.y, codes, n)[:, 0]
+    X, names, _ = _drop_aliased(Xm, d.names, warnings)
+    if len(names) >= n:
+        raise InvalidParameterError(
+            f"the between model has {len(names)} coefficients but only {n} groups\n"
+            "  Fix: use fewer regressors"
+        )
+    params, bread = _ols(X, ym)
+    resid = ym - X @ params
+    df = n - len(names)
+    clusters = {name: _group_level(codes, n, c, name) for name, c in d.clusters.items()}
+    reg = cv.Regression(X, ym, params, resid, bread, df, np.arange(n), None, clusters)
+    has_slopes = any(nm != INTERCEPT for nm in names)
+    r2 = _plm_r2(ym, X @ params, df, has_slopes, resid)
+    if effects != "time":
+        r2.update(_stata_r2(d, _slope_xb(d, names, params)))
+    label = "between (period means)" if effects == "time" else "between (entity means)"
+    return _Fitted(reg, names, label, r2, warnings=warnings)
+
+
+def _group_level(groups: np.ndarray, n: int, cluster: np.ndarray, name: str) -> np.ndarray:
+    """Cluster codes of the between model's rows (one per group); the cluster must nest groups."""
+    if not cv.is_nested(groups, cluster):
+        raise InvalidParameterError(
+            f"cluster variable {name!r} varies within the groups the between model averages "
+            "over\n  Fix: cluster on the entity, or on a variable constant within each entity "
+            "(e.g. the ICS of a trust)"
+        )
+    per_group = np.empty(n, dtype=np.intp)
+    per_group[groups] = cluster
+    return per_group
+
+
+def _within_transform(d: PanelDesign, M: np.ndarray, effects: str, sw):
+    """Within-transformed ``M`` and the number of absorbed fixed-effect parameters."""
+    if effects == "entity":
+        return tf.demean(M, d.entity, d.n_entities, sw), d.n_entities
+    if effects == "time":
+        return tf.demean(M, d.time, d.n_periods, sw), d.n_periods
+    return tf.demean_twoways(M, d.entity, d.n_entities, d.time, d.n_periods, sw)
+
+
+def _fit_within(d: PanelDesign, effects: str) -> _Fitted:
+    warnings: list[str] = []
+    sw = None if d.weights is None else np.sqrt(d.weights)
+    slope = [j for j, n in enumerate(d.names) if n != INTERCEPT]
+    if not slope:
+        raise InvalidParameterError(
+            "the within model needs at least one regressor besides the intercept"
+        )
+    Xr = d.X[:, slope]
+    raw = np.column_stack([Xr, d.y])
+    if sw is not None:
+        raw = raw * sw[:, None]
+    T, n_absorbed = _within_transform(d, raw, effects, sw)
+    Xt, names, _ = _drop_aliased(T[:, :-1], [d.names[j] for j in slope], warnings)
+    kept = [d.names.index(n) for n in names]
+    yt = T[:, -1]
+    params, bread = _ols(Xt, yt)
+    resid = yt - Xt @ params
+    df = d.nobs - len(names) - n_absorbed
+    if df <= 0:
+        raise InvalidParameterError(
+            f"no residual degrees of freedom ({d.nobs} rows, {len(names)} slopes, "
+            f"{n_absorbed} fixed effects)\n  Fix: use more data or fewer regressors"
+        )
+    fes = []
+    if effects in ("entity", "twoways"):
+        fes.append(cv.FixedEffect(d.entity_name, d.entity, d.n_entities))
+    if effects in ("time", "twoways"):
+        fes.append(cv.FixedEffect(d.time_name, d.time, d.n_periods))
+    raw_X = d.X[:, kept] if sw is None else d.X[:, kept] * sw[:, None]
+    raw_y = d.y if sw is None else d.y * sw
+    reg = cv.Regression(
+        Xt, yt, params, resid, bread, df, d.entity, d.time, dict(d.clusters), fes, raw_X, raw_y, sw
+    )
+    r2 = _plm_r2(yt, Xt @ params, df, True, resid)
+    r2.update(_stata_r2(d, d.X[:, kept] @ params))
+    what = {"entity": d.entity_name, "time": d.time_name}.get(
+        effects, f"{d.entity_name} + {d.time_name}"
+    )
+    label = f"within ({'two-way' if effects == 'twoways' else effects}: {what})"
+    if d.weights is not None:
+        label += ", weighted"
+    extra = {"n_absorbed": int(n_absorbed)}
+    return _Fitted(reg, names, label, r2, tuple(f.name for f in fes), extra, warnings)
+
+
+def variance_components(d: PanelDesign, effects: str, method: str) -> dict[str, Any]:
+    """Random-effects variance components and ``theta`` exactly as plm's ``ercomp``.
+
+    Swamy-Arora (``random.method = "swar"``) uses the within residuals for the idiosyncratic
+    variance and the "Between" regression (group means repeated for every row, i.e. weighted
+    by group size) for the group variance; Amemiya (``"amemiya"``) uses the within residuals for
+    both. For unbalanced panels plm solves the quadratic-form equations with its ``dfcor = 3``
+    trace corrections; for balanced ones with ``dfcor = c(2, 2)`` (Swamy-Arora) or ``c(1, 1)``
+    (Amemiya). A negative group variance is set to zero (theta = 0: pooled OLS).
+    """
+    codes, n = (d.time, d.n_periods) if effects == "time" else (d.entity, d.n_entities)
+    n_obs = d.nobs
+    Z = d.X
+    K = Z.shape[1] - 1
+    Ti = np.bincount(codes, minlength=n).astype(float)
+    balanced = d.n_entities * d.n_periods == n_obs
+    slope = [j for j, nm in enumerate(d.names) if nm != INTERCEPT]
+    # within regression on the chosen dimension (non-constant columns only, as plm)
+    W = tf.demean(np.column_stack([Z[:, slope], d.y]), codes, n)
+    WX, wnames, _ = tf.drop_aliased(W[:, :-1], [d.names[j] for j in slope])
+    bw, _ = _ols(WX, W[:, -1])
+    quad1 = float(((W[:, -1] - WX @ bw) ** 2).sum())
+    KW = WX.shape[1]
+
+    if method == "swamy-arora":
+        if Z.shape[1] >= n:
+            raise InvalidParameterError(
+                f"Swamy-Arora needs more groups ({n}) than coefficients ({Z.shape[1]}) for its "
+                "between regression\n  Fix: use re_method='amemiya' or fewer regressors"
+            )
+        zbar = tf.group_means(Z, codes, n)
+        ybar = tf.group_means(d.y, codes, n)[:, 0]
+        sq = np.sqrt(Ti)
+        # plm's "Between" regression: group means repeated for every row (weights T_i); lm
+        # drops aliased columns, e.g. year dummies whose group means are all 1/T
+        ZB, bnames, aliased = tf.drop_aliased(zbar * sq[:, None], d.names)
+        gb, _ = _ols(ZB, ybar * sq)
+        quad2 = float(((ybar * sq - ZB @ gb) ** 2).sum())
+        m_w = n_obs - n - KW
+        if balanced:
+            k_between = len(bnames) - 1
+            m_nu, m_eta = n - k_between - 1, (n_obs / n) * (n - k_between - 1)
+        else:
+            if aliased:
+                raise InvalidParameterError(
+                    f"Swamy-Arora variance components cannot be computed: the {n} group means "
+                    f"of {aliased} are collinear with the other regressors (plm fails here too)"
+                    "\n  Fix: use re_method='amemiya', or drop those regressors"
+                )
+            ZBZ = (zbar * Ti[:, None]).T @ zbar
+            ZSZ = (zbar * (Ti**2)[:, None]).T @ zbar
+            m_nu, m_eta = n - K - 1, n_obs - float(np.trace(np.linalg.solve(ZBZ, ZSZ)))
+    else:
+        xb_w = Z[:, [d.names.index(nm) for nm in wnames]] @ bw
+        e = d.y - xb_w
+        e = e - e.mean()  # plm adds the within model's overall intercept
+        quad2 = float((Ti * tf.group_means(e, codes, n)[:, 0] ** 2).sum())
+        if balanced:
+            m_w, m_nu, m_eta = n_obs - n, n, (n_obs / n) * n
+        else:
+            Xs = Z[:, slope]
+            xbar = tf.group_means(Xs, codes, n)
+            xbar_c = xbar - (Ti @ xbar) / n_obs
+            if len(slope) > KW:
+                raise InvalidParameterError(
+                    "Amemiya variance components need every regressor to vary within groups; "
+                    f"{[d.names[j] for j in slope if d.names[j] not in wnames]} do not\n"
+                    "  Fix: use re_method='swamy-arora'"
+                )
+            CPXB = (xbar_c * Ti[:, None]).T @ xbar_c
+            CPXM = np.linalg.inv(WX.T @ WX)
+            m_w = n_obs - n - KW
+            m_nu = n - 1 + float(np.trace(CPXM @ CPXB))
+            m_eta = n_obs - float((Ti**2).sum()) / n_obs
+    s2_nu = quad1 / m_w
+    s2_eta = (quad2 - m_nu * s2_nu) / m_eta
+    negative = s2_eta < 0
+    s2_eta = max(s2_eta, 0.0)
+    theta_g = 1 - np.sqrt(s2_nu / (Ti * s2_eta + s2_nu))
+    return {
+        "sigma2_idios": s2_nu,
+        "sigma2_effect": s2_eta,
+        "theta": theta_g,
+        "theta_rows": theta_g[codes],
+        "negative_variance": bool(negative),
+        "balanced": bool(balanced),
+        "codes": codes,
+        "n": n,
+    }
+
+
+def _fit_random(d: PanelDesign, effects: str, re_method: str) -> _Fitted:
+    if effects == "twoways":
+        raise InvalidParameterError(
+            "two-way random effects are not implemented\n  Fix: use model='random' with "
+            "effects='entity' and C(year) dummies in the formula, or model='within' with "
+            "effects='twoways'"
+        )
+    if d.weights is not None:
+        raise InvalidParameterError(
+            "weights are not supported for random effects\n  Fix: drop weights=, or use "
+            "model='pooled' or 'within' for weighted regressions"
+        )
+    if not d.intercept:
+        raise InvalidParameterError(
+            "random effects need an intercept in the formula\n  Fix: remove '- 1'/'+ 0'"
+        )
+    warnings: list[str] = []
+    ec = variance_components(d, effects, re_method)
+    codes, n, theta = ec["codes"], ec["n"], ec["theta_rows"]
+    M = np.column_stack([d.X, d.y])
+    T = M - theta[:, None] * tf.group_means(M, codes, n)[codes]
+    X, names, _ = _drop_aliased(T[:, :-1], d.names, warnings, protect=(INTERCEPT,))
+    y = T[:, -1]
+    params, bread = _ols(X, y)
+    resid = y - X @ params
+    df = d.nobs - len(names)
+    reg = cv.Regression(X, y, params, resid, bread, df, d.entity, d.time, dict(d.clusters))
+    has_slopes = any(nm != INTERCEPT for nm in names)
+    r2 = _plm_r2(y, X @ params, df, has_slopes, resid)
+    r2.update(_stata_r2(d, _slope_xb(d, names, params)))
+    if ec["negative_variance"]:
+        warnings.append(
+            f"The estimated {effects} variance component is negative and was set to zero "
+            "(theta = 0): random effects reduce to pooled OLS here."
+        )
+    method_label = "Swamy-Arora" if re_method == "swamy-arora" else "Amemiya"
+    label = f"random effects GLS ({effects}, {method_label})"
+    th = ec["theta"]
+    extra = {
+        "sigma2": {"idios": ec["sigma2_idios"], effects: ec["sigma2_effect"]},
+        "theta": float(th[0]) if np.ptp(th) == 0 else pd.Series(th).describe().to_dict(),
+        "theta_by_group": th,
+        "balanced": ec["balanced"],
+    }
+    return _Fitted(reg, names, label, r2, (), extra, warnings, normal=True)
+
+
+# --- result ---------------------------------------------------------------------------------
+
+
+def _cluster_list(cluster: str | list[str] | tuple[str, ...] | None) -> list[str] | None:
+    if cluster is None:
+        return None
+    names = [cluster] if isinstance(cluster, str) else list(cluster)
+    if not 1 <= len(names) <= 2 or not all(isinstance(n, str) for n in names):
+        raise InvalidParameterError(f"cluster= takes one or two column names, got {cluster!r}")
+    return names
+
+
+@dataclass(repr=False)
+class PanelResult(RegressionResult):
+    """A :class:`RegressionResult` that remembers its regression, for re-inference and bootstraps.
+
+    Extra methods: :meth:`with_cov` (same estimates, other inference) and :meth:`wild_bootstrap`.
+    """
+
+    _regression: cv.Regression | None = field(default=None, repr=False, compare=False)
+    _design: PanelDesign | None = field(default=None, repr=False, compare=False)
+    _base_warnings: list[str] = field(default_factory=list, repr=False, compare=False)
+    _normal: bool = field(default=False, repr=False, compare=False)
+
+    def with_cov(
+        self,
+        cov_type: CovType,
+        *,
+        convention: Convention | None = None,
+        cluster: str | list[str] | tuple[str, ...] | None = None,
+        small_sample: bool | None = None,
+        bandwidth: int | None = None,
+        data: pd.DataFrame | None = None,
+    ) -> PanelResult:
+        """The same estimates with another covariance (no re-estimation).
+
+        Parameters
+        ----------
+        cov_type, convention, cluster, small_sample, bandwidth
+            As in :func:`fit`; ``convention`` and ``small_sample`` default to this result's.
+        data
+            The DataFrame that was fitted, needed only to cluster on a column that was not
+            used in the fit (the entity and time are always available).
+
+        Returns
+        -------
+        PanelResult
+        """
+        reg, design = self._regression, self._design
+        if reg is None or design is None:
+            raise InvalidParameterError("this result does not carry its regression")
+        params = dict(self.provenance.get("parameters", {}))
+        convention = params.get("convention", "plm") if convention is None else convention
+        small_sample = params.get("small_sample", True) if small_sample is None else small_sample
+        _check_choice("cov_type", cov_type, COV_TYPES)
+        _check_choice("convention", convention, CONVENTIONS)
+        names = _cluster_list(cluster)
+        if names is not None and cov_type not in ("clustered", "cr3"):
+            raise InvalidParameterError(
+                f"cluster= was given but cov_type={cov_type!r}\n  Fix: use cov_type='clustered'"
+            )
+        if names is None and cov_type in ("clustered", "cr3"):
+            names = [design.entity_name]
+        clusters = dict(reg.clusters)
+        between = self.extra.get("estimator") == "between"
+        for n in names or []:
+            if n in clusters:
+                continue
+            if n == design.entity_name:
+                codes = design.entity
+            elif n == design.time_name:
+                codes = design.time
+            else:
+                if data is None or n not in getattr(data, "columns", ()):
+                    raise InvalidParameterError(
+                        f"cluster column {n!r} was not part of the fit\n  Fix: pass data= (the "
+                        "DataFrame you fitted), or refit with cluster=" + repr(n)
+                    )
+                if not data.index.is_unique:
+                    raise InvalidParameterError(
+                        "data has duplicate index labels, so the sample rows cannot be found"
+                        "\n  Fix: refit with cluster=" + repr(n)
+                    )
+                values = data.loc[self.sample, n]
+                if values.isna().any():
+                    raise InvalidParameterError(
+                        f"cluster column {n!r} is missing for {int(values.isna().sum())} rows of "
+                        f"the sample\n  Fix: refit with cluster={n!r} (rows are then dropped)"
+                    )
+                codes = np.asarray(pd.factorize(values, sort=True)[0], dtype=np.intp)
+            if between:
+                eff = self.extra.get("effects")
+                groups, ng = (
+                    (design.time, design.n_periods)
+                    if eff == "time"
+                    else (design.entity, design.n_entities)
+                )
+                codes = _group_level(groups, ng, codes, n)
+            clusters[n] = codes
+        reg = dataclass_replace(reg, clusters=clusters)
+        cov = cv.compute(
+            reg,
+            cov_type,
+            convention=convention,
+            small_sample=small_sample,
+            cluster=names,
+            bandwidth=bandwidth,
+            normal=self._normal,
+        )
+        for msg in cov.warnings:
+            _warn(msg)
+        params.update(
+            cov_type=cov_type,
+            convention=convention,
+            cluster=names,
+            small_sample=small_sample,
+            bandwidth=bandwidth,
+        )
+        return _with_inference(self, reg, cov, params)
+
+    def wild_bootstrap(
+        self,
+        term: str,
+        *,
+        reps: int = 9999,
+        seed: int | np.random.Generator | None = None,
+        weights: Literal["webb", "rademacher"] = "webb",
+        cluster: str | None = None,
+        alpha: float | None = None,
+        null: float = 0.0,
+    ):
+        """Wild cluster restricted (WCR) bootstrap p-value and confidence interval for ``term``.
+
+        See :func:`icsresearch.models.panel.bootstrap.wild_cluster_bootstrap`.
+        """
+        from .bootstrap import wild_cluster_bootstrap
+
+        return wild_cluster_bootstrap(
+            self,
+            term,
+            reps=reps,
+            seed=seed,
+            weights=weights,
+            cluster=cluster,
+            alpha=self.alpha if alpha is None else alpha,
+            null=null,
+        )
+
+    def _header(self) -> list[tuple[str, str]]:
+        rows = super()._header()
+        df = self.df_resid
+        if self.dist == "t" and df is not None:
+            rows.insert(3, ("Degrees of freedom", f"{df:g}"))
+        s2 = self.extra.get("sigma2")
+        if s2:
+            rows.append(("Variance components", ", ".join(f"{k} {v:.4g}" for k, v in s2.items())))
+            th = self.extra.get("theta")
+            if isinstance(th, float):
+                rows.append(("Theta", f"{th:.4f}"))
+            elif isinstance(th, dict):
+                rows.append(
+                    (
+                        "Theta (min/median/max)",
+                        f"{th['min']:.4f} / {th['50%']:.4f} / {th['max']:.4f}",
+                    )
+                )
+        return rows
+
+
+def dataclass_replace(obj, **changes):
+    """``dataclasses.replace`` (imported lazily to keep the module light)."""
+    import dataclasses
+
+    return dataclasses.replace(obj, **changes)
+
+
+def _warn(msg: str) -> None:
+    import warnings
+
+    warnings.warn(msg, UserWarning, stacklevel=3)
+
+
+def _with_inference(
+    res: PanelResult, reg: cv.Regression, cov: cv.CovResult, parameters: dict[str, Any]
+) -> PanelResult:
+    """``res`` with the covariance ``cov`` and everything that depends on it."""
+    design = res._design
+    names = list(res.params.index)
+    n_groups = {design.entity_name: design.n_entities, design.time_name: design.n_periods}
+    for name, G in cov.n_clusters.items():
+        if name not in n_groups and name != "time":  # "time": Driscoll-Kraay's periods
+            n_groups[f"clusters: {name}"] = G
+    extra = dict(res.extra)
+    extra.update(
+        {
+            "convention": parameters.get("convention"),
+            "k_small_sample": cov.k_used,
+            "small_sample_factor": cov.factor,
+            "n_clusters": cov.n_clusters,
+        }
+    )
+    provenance = dict(res.provenance)
+    provenance["parameters"] = parameters
+    return dataclass_replace(
+        res,
+        cov=pd.DataFrame(cov.cov, index=names, columns=names),
+        df_resid=cov.df,
+        cov_type=cov.label,
+        n_groups=n_groups,
+        extra=extra,
+        warnings=[*res._base_warnings, *cov.warnings],
+        provenance=provenance,
+        _regression=reg,
+    )
+
+
+# --- entry point ----------------------------------------------------------------------------
+
+
+def fit(
+    data: pd.DataFrame,
+    formula: str,
+    *,
+    entity: str | None = None,
+    time: str | None = None,
+    model: ModelName = "within",
+    effects: Effects = "entity",
+    re_method: REMethod = "swamy-arora",
+    cov_type: CovType = "conventional",
+    convention: Convention = "plm",
+    cluster: str | list[str] | tuple[str, ...] | None = None,
+    weights: str | None = None,
+    lags: int = 1,
+    alpha: float = 0.05,
+    small_sample: bool = True,
+    bandwidth: int | None = None,
+) -> PanelResult:
+    """Fit a linear panel model, with R plm's (or Stata's) numbers.
+
+    Parameters
+    ----------
+    data
+        One row per entity-period; entity and time as columns (or an (entity, time) MultiIndex).
+        ``data.attrs`` (``source``, ``path``, ``sha256``) are recorded in the provenance.
+    formula
+        ``"outcome ~ x1 + x2"`` (formulaic syntax; ``C(year)`` for year dummies, ``np.log(x)``).
+    entity, time
+        Column names of the panel dimensions.
+    model
+        ``"pooled"``, ``"between"``, ``"within"`` (fixed effects), ``"random"``, ``"fd"`` (first
+        differences) or ``"lagged"`` (pooled with ``y(t-1)``). See the module docstring.
+    effects
+        ``"entity"``, ``"time"`` or ``"twoways"`` (within); ``"entity"``/``"time"`` for random and
+        between.
+    re_method
+        Random-effects variance components: ``"swamy-arora"`` or ``"amemiya"`` (as plm's
+        ``random.method = "swar"``/``"amemiya"``).
+    cov_type
+        ``"conventional"``, ``"robust"`` (heteroskedasticity-robust), ``"clustered"`` (one- or
+        two-way), ``"cr3"`` (jackknife) or ``"driscoll-kraay"``.
+    convention
+        Small-sample convention for robust/clustered inference: ``"plm"`` (plm ``vcovHC(type =
+        "sss")``: within models count only the slopes in ``K``; t-tests use the model's residual
+        df) or ``"stata"`` (Stata/fixest/pyfixest CR1: fixed effects not nested in the clusters
+        are counted; clustered t-tests use ``G - 1`` df). See :mod:`.covariance` and
+        ``docs/inference.md``.
+    cluster
+        One or two column names (default for clustered/cr3: the entity).
+    weights
+        Column of positive analytic weights: weighted least squares (pooled, within, fd, lagged).
+    lags
+        Number of outcome lags for ``model="lagged"``.
+    alpha
+        Level for confidence intervals (``1 - alpha``).
+    small_sample
+        Apply the finite-sample factor of the convention (``False``: HC0/CR0 sandwiches, plm's
+        ``type = "HC0"``).
+    bandwidth
+        Driscoll-Kraay maximum lag (default ``floor(max(T_i)^(1/4))``, plm's).
+
+    Returns
+    -------
+    PanelResult
+        A :class:`~icsresearch.models.results.RegressionResult` (coefficients, covariance,
+        R-squared variants, sample, warnings, provenance) with :meth:`PanelResult.with_cov` and
+        :meth:`PanelResult.wild_bootstrap`.
+
+    Examples
+    --------
+    >>> res = fit(df, "shmi ~ managers_fte", entity="trust_code", time="year",
+    ...           model="within", effects="twoways", cov_type="clustered", cluster="trust_code")
+    """
+    _check_choice("model", model, MODELS)
+    _check_choice("effects", effects, EFFECTS)
+    _check_choice("re_method", re_method, RE_METHODS)
+    _check_choice("cov_type", cov_type, COV_TYPES)
+    _check_choice("convention", convention, CONVENTIONS)
+    if isinstance(alpha, bool) or not (isinstance(alpha, float | int) and 0 < alpha < 1):
+        raise InvalidParameterError(f"alpha must be between 0 and 1, got {alpha!r}")
+    cluster_names = _cluster_list(cluster)
+    if cluster_names is not None and cov_type not in ("clustered", "cr3"):
+        raise InvalidParameterError(
+            f"cluster= was given but cov_type={cov_type!r}\n  Fix: use cov_type='clustered' "
+            "(or 'cr3') to cluster"
+        )
+    if model in ("pooled", "lagged", "fd", "between") and effects == "twoways":
+        raise InvalidParameterError(f"effects='twoways' does not apply to model={model!r}")
+    if weights is not None and model in ("between", "random"):
+        raise InvalidParameterError(
+            f"weights are not supported for model={model!r}\n  Fix: drop weights=, or use "
+            "model='pooled', 'within', 'fd' or 'lagged'"
+        )
+
+    design = build_design(
+        data,
+        formula,
+        entity=entity,
+        time=time,
+        model=model,
+        weights=weights,
+        cluster=cluster_names,
+        lags=lags,
+    )
+    if cov_type in ("clustered", "cr3") and cluster_names is None:
+        cluster_names = [design.entity_name]
+        design.clusters[design.entity_name] = design.entity
+
+    if model in ("pooled", "lagged", "fd"):
+        fitted = _fit_pooled(design, model, lags)
+    elif model == "between":
+        fitted = _fit_between(design, effects)
+    elif model == "within":
+        fitted = _fit_within(design, effects)
+    else:
+        fitted = _fit_random(design, effects, re_method)
+
+    reg = fitted.reg
+    if reg.df_resid <= 0:
+        raise InvalidParameterError(
+            f"no residual degrees of freedom: {reg.nobs} observations for {reg.k} coefficients"
+            "\n  Fix: use more data or fewer regressors"
+        )
+    cov = cv.compute(
+        reg,
+        cov_type,
+        convention=convention,
+        small_sample=small_sample,
+        cluster=cluster_names,
+        bandwidth=bandwidth,
+        normal=fitted.normal,
+    )
+    # notes about dropped rows are information; estimator and inference caveats are warnings
+    for msg in [*fitted.warnings, *cov.warnings]:
+        _warn(msg)
+
+    parameters = {
+        "formula": formula,
+        "entity": design.entity_name,
+        "time": design.time_name,
+        "model": model,
+        "effects": effects,
+        "re_method": re_method if model == "random" else None,
+        "cov_type": cov_type,
+        "convention": convention,
+        "cluster": cluster_names,
+        "weights": weights,
+        "lags": lags if model == "lagged" else None,
+        "alpha": alpha,
+        "small_sample": small_sample,
+        "bandwidth": bandwidth,
+    }
+    attrs = getattr(data, "attrs", {}) or {}
+    inputs = []
+    if attrs:
+        from ...provenance import input_record
+
+        inputs.append(input_record(attrs))
+    provenance = {
+        "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "inputs": inputs,
+        "parameters": parameters,
+        "environment": _environment(),
+    }
+    extra = dict(fitted.extra)
+    extra.update(
+        {
+            "estimator": model,
+            "effects": effects,
+            "n_missing": design.n_missing,
+            "n_lost": design.n_lost,
+            "df_model_resid": reg.df_resid,
+        }
+    )
+    base_warnings = [*design.notes, *fitted.warnings]
+    names = fitted.names
+    skeleton = PanelResult(
+        params=pd.Series(reg.params, index=names, name="estimate"),
+        cov=pd.DataFrame(),
+        nobs=design.nobs,
+        df_resid=None,
+        model=fitted.label,
+        cov_type="",
+        dependent=design.dependent,
+        formula=formula,
+        rsquared=fitted.rsquared,
+        dist="normal" if fitted.normal else "t",
+        sample=design.index,
+        fixed_effects=fitted.fixed_effects,
+        extra=extra,
+        provenance=provenance,
+        alpha=float(alpha),
+        _regression=reg,
+        _design=design,
+        _base_warnings=base_warnings,
+        _normal=fitted.normal,
+    )
+    return _with_inference(skeleton, reg, cov, parameters)
