@@ -321,22 +321,24 @@ def read_xlsx(
             src.path, f"sheet {sheet!r} cannot be read: {exc}", _refetch_hint(src)
         ) from None
 
-    def cell(v):
-        if isinstance(v, str) and v == "":
-            return None
-        if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
-            return dt.datetime(v.year, v.month, v.day)
-        return v
-
-    rows = [tuple(cell(v) for v in row) for row in grid]
-    while rows and all(v is None for v in rows[-1]):
-        rows.pop()
+    rows = grid
+    while rows and all(v == "" for v in rows[-1]):
+        rows = rows[:-1]
     if len(rows) <= header_row + 1:
         raise DataFileError(src.path, f"sheet {sheet!r} has no data rows", _refetch_hint(src))
     head = [
-        str(h).strip() if h is not None else f"unnamed_{i}" for i, h in enumerate(rows[header_row])
+        str(h).strip() if h not in (None, "") else f"unnamed_{i}"
+        for i, h in enumerate(rows[header_row])
     ]
-    df = pd.DataFrame(rows[header_row + 1 :], columns=head)
+    df = pd.DataFrame(rows[header_row + 1 :], columns=head, dtype=object)
+    # Match openpyxl's values: empty cells are None, dates are datetimes (calamine gives "" and date).
+    for c in df.columns:
+        col = df[c]
+        df[c] = col.where(col != "", None)
+        if col.map(type).eq(dt.date).any():
+            df[c] = df[c].map(
+                lambda v: dt.datetime(v.year, v.month, v.day) if type(v) is dt.date else v
+            )
     df = df.dropna(how="all")
     require_columns(df, required, src)
     return df
@@ -359,29 +361,52 @@ def numbers(
     Suppressed or missing values (``*``, ``-``, blank, ``..``) become NaN and stay NaN. Anything
     else that is not a number raises a DataFileError naming the column, rows and values.
     """
-    if pd.api.types.is_numeric_dtype(values):
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype(float)
-    s = values.astype("string").str.strip()
-    is_missing = s.isna() | s.isin(list(missing))
-    cleaned = (
-        s.str.replace(",", "", regex=False)
-        .str.replace("£", "", regex=False)
-        .str.replace("%", "", regex=False)
-    )
-    # Accounting-style negatives "(1234)"
-    paren = cleaned.str.fullmatch(r"\(([^()]+)\)").fillna(False)
-    cleaned = cleaned.where(~paren, "-" + cleaned.str.slice(1, -1))
-    ok = cleaned.str.fullmatch(_NUMBER.pattern).fillna(False) | is_missing
-    if not ok.all():
-        bad = values[~ok]
-        rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in bad.head(5).items())
+    missing = frozenset(missing)
+    match = _NUMBER.fullmatch
+    raw = values.to_numpy(dtype=object)
+    out = np.empty(len(raw), dtype=float)
+    bad: list[int] = []
+    # A plain Python loop: these columns are short, and per-value work beats pandas' per-call cost.
+    nan = np.nan
+    for i, v in enumerate(raw):
+        kind = type(v)
+        if kind is str:
+            text = v.strip()
+            if text in missing:
+                out[i] = nan
+            elif match(text):
+                out[i] = float(text)
+            else:
+                cleaned = text.replace(",", "").replace("£", "").replace("%", "").strip()
+                if cleaned[:1] == "(" and cleaned[-1:] == ")":  # accounting negative "(1,234)"
+                    cleaned = "-" + cleaned[1:-1]
+                if match(cleaned):
+                    out[i] = float(cleaned)
+                else:
+                    bad.append(i)
+        elif kind is float or kind is int:
+            out[i] = v
+        elif v is None or v is pd.NA or (isinstance(v, float) and v != v):
+            out[i] = nan
+        elif isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
+            v, (bool, np.bool_)
+        ):
+            out[i] = float(v)
+        else:
+            bad.append(i)
+    if bad:
+        rows = ", ".join(
+            f"row {values.index[i] + 2 if isinstance(values.index[i], (int, np.integer)) else values.index[i]}: {raw[i]!r}"
+            for i in bad[:5]
+        )
         raise DataFileError(
             src.path,
             f"column {column!r} has {len(bad)} value(s) that are not numbers ({rows})",
             "Numbers may use thousands separators; missing or suppressed values should be blank, '-' or '*'.",
         )
-    out = pd.to_numeric(cleaned.where(~is_missing), errors="coerce").astype(float)
-    return out
+    return pd.Series(out, index=values.index, name=values.name)
 
 
 _CODE = re.compile(r"^[A-Z0-9]{2,9}$")
