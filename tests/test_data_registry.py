@@ -193,3 +193,11 @@ def test_user_supplied_path_that_does_not_exist(tmp_path):
         store.resolve("hm_ae", tmp_path / "nope.csv")
     with pytest.raises(DataFileError, match="has no file named 'AE.csv'"):
         store.resolve("hm_ae", tmp_path)
+
+
+def test_data_readme_documents_every_registry_file():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "data" / "README.md").read_text()
+    missing = [name for name in REGISTRY if f"`{name}`" not in readme]
+    assert not missing, f"data/README.md does not describe {missing}"
