@@ -1,0 +1,1037 @@
+"""Logit and Poisson regressions with fixed effects, fitted on collapsed cells when the data allow.
+
+:func:`fit_glm` takes patient-level rows. When every regressor, fixed effect and cluster variable is
+discrete (the rule is in :mod:`.collapse`), it collapses the rows to cells and fits a binomial
+(successes/trials) or Poisson (counts/exposure) GLM on the cells with the fixed effects as dummies:
+the estimates, the model-based, the HC0-robust and the cluster-robust covariances are those of the
+row-level fit (see :mod:`.covariance` for why they are exact). Otherwise it fits the rows with
+pyfixest ``feglm``/``fepois`` (fixed effects absorbed) and computes the same covariances from
+pyfixest's row scores, so the two paths report the same numbers under the same conventions.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import difflib
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ...errors import InvalidParameterError
+from ..results import RegressionResult
+from . import covariance as cv
+from .collapse import (
+    DEFAULT_MAX_LEVELS,
+    STATEFUL_TRANSFORMS,
+    Cells,
+    KeyColumn,
+    collapse,
+    encode_column,
+    is_discrete,
+)
+
+Family = Literal["logit", "poisson"]
+Method = Literal["auto", "collapsed", "rows"]
+Vcov = Literal["iid", "robust", "clustered"]
+
+#: ``method="auto"`` collapses only if the cells are at most this share of the rows.
+MAX_CELL_SHARE = 0.5
+#: Most columns (fixed-effect levels + regressor terms) of a collapsed fit, whose information
+#: matrix is dense: beyond it ``auto`` fits the rows (pyfixest absorbs the fixed effects).
+MAX_COLLAPSED_COLUMNS = 2000
+
+_FAMILIES = ("logit", "poisson")
+_METHODS = ("auto", "collapsed", "rows")
+_VCOVS = ("iid", "robust", "clustered")
+_CONVENTIONS = ("stata", "none")
+_COLLIN_TOL = 1e-9
+
+
+# --- input checks --------------------------------------------------------------------------------
+
+
+def _data_label(data: pd.DataFrame) -> str:
+    """How to name the data in messages: its source file when a reader recorded one."""
+    path = data.attrs.get("path") or data.attrs.get("source")
+    return f"the data ({path})" if path else "the data frame"
+
+
+def _choice(name: str, value: Any, allowed: Sequence[str]) -> str:
+    if value not in allowed:
+        raise InvalidParameterError(
+            f"{name}={value!r} is not supported. Use one of: {', '.join(map(repr, allowed))}."
+        )
+    return value
+
+
+def _parse_formula(
+    formula: str, fixed_effects: str | Sequence[str] | None
+) -> tuple[str, str, list[str], list[str]]:
+    """Outcome, right-hand side, its variables (in order of appearance) and fixed effects."""
+    if not isinstance(formula, str) or formula.count("~") != 1:
+        raise InvalidParameterError(
+            f"formula={formula!r} must be a string 'outcome ~ x1 + x2' with exactly one '~'."
+        )
+    lhs, rhs = (part.strip() for part in formula.split("~"))
+    fe_in_formula: list[str] = []
+    if "|" in rhs:
+        rhs, fe_part = (part.strip() for part in rhs.split("|", 1))
+        if "|" in fe_part:
+            raise InvalidParameterError(
+                f"formula={formula!r}: only one '|' (before the fixed effects) is supported."
+            )
+        fe_in_formula = [f.strip() for f in fe_part.split("+") if f.strip()]
+    if isinstance(fixed_effects, str):
+        fixed_effects = [fixed_effects]
+    fes = list(fixed_effects or [])
+    if fe_in_formula and fes:
+        raise InvalidParameterError(
+            "Fixed effects were given both after '|' in the formula and in fixed_effects=; "
+            "give them in one place."
+        )
+    fes = list(dict.fromkeys(fe_in_formula or fes))
+    if not lhs:
+        raise InvalidParameterError(
+            f"formula={formula!r}: the left-hand side must name the outcome column."
+        )
+    rhs = rhs or "1"
+    from formulaic import Formula
+
+    try:
+        parsed = Formula(rhs)
+    except Exception as exc:  # formulaic raises several parser error types
+        raise InvalidParameterError(f"Cannot parse the right-hand side {rhs!r}: {exc}") from exc
+    return lhs, rhs, sorted(parsed.required_variables), fes
+
+
+def _rhs_variables(rhs: str, required: list[str], columns: pd.Index) -> list[str]:
+    """Columns the right-hand side uses, in order of appearance.
+
+    formulaic's ``required_variables`` leaves out the arguments of its stateful transforms
+    (``center(x)`` alone requires nothing), so identifiers of the formula that name a column are
+    added: every column the design depends on must be part of the cell key.
+    """
+    import re
+
+    names = set(required)
+    for token in re.findall(r"`([^`]+)`|([A-Za-z_][A-Za-z0-9_]*)", rhs):
+        name = token[0] or token[1]
+        if name in columns:
+            names.add(name)
+    return sorted(names, key=lambda v: (rhs.find(v), v))
+
+
+def _check_columns(data: pd.DataFrame, roles: dict[str, list[str]]) -> None:
+    missing = [(role, c) for role, cols in roles.items() for c in cols if c not in data.columns]
+    if not missing:
+        return
+    names = [str(c) for c in data.columns]
+    lines = []
+    for role, col in missing:
+        close = difflib.get_close_matches(str(col), names, n=3)
+        hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+        lines.append(f"{role} column {col!r} is not in {_data_label(data)}{hint}")
+    shown = ", ".join(names[:25]) + (" ..." if len(names) > 25 else "")
+    raise InvalidParameterError(
+        "; ".join(lines) + f". Columns available: {shown}. Fix the name in the formula or "
+        "arguments, or add the column."
+    )
+
+
+def _examples(index: pd.Index, bad: np.ndarray, k: int = 5) -> str:
+    return ", ".join(map(repr, index[np.flatnonzero(bad)[:k]].tolist()))
+
+
+def _outcome(data: pd.DataFrame, name: str, family: str) -> np.ndarray:
+    """The outcome as float64 (NaN where missing), validated for the family."""
+    col = data[name]
+    if not (pd.api.types.is_bool_dtype(col.dtype) or pd.api.types.is_numeric_dtype(col.dtype)):
+        raise InvalidParameterError(
+            f"Outcome {name!r} in {_data_label(data)} has dtype {col.dtype}; it must be numeric "
+            "or boolean. Fix: recode it (e.g. (df[col] == 'yes').astype(int))."
+        )
+    y = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    finite = np.isfinite(y)
+    if np.isinf(y).any():
+        raise InvalidParameterError(
+            f"Outcome {name!r} has {int(np.isinf(y).sum()):,} infinite values "
+            f"(rows {_examples(data.index, np.isinf(y))}). Fix: correct or drop those rows."
+        )
+    if family == "logit":
+        bad = finite & (y != 0.0) & (y != 1.0)
+        if bad.any():
+            values = pd.unique(y[bad])[:5]
+            raise InvalidParameterError(
+                f"Outcome {name!r} must be binary (0/1 or True/False) for family='logit', but "
+                f"{int(bad.sum()):,} rows have other values, e.g. {', '.join(f'{v:g}' for v in values)} "
+                f"(rows {_examples(data.index, bad)}). Fix: recode it to 0/1, or use "
+                "family='poisson' for counts."
+            )
+    else:
+        bad = finite & (y < 0)
+        if bad.any():
+            raise InvalidParameterError(
+                f"Outcome {name!r} must be a non-negative count for family='poisson', but "
+                f"{int(bad.sum()):,} rows are negative (min {y[bad].min():g}; rows "
+                f"{_examples(data.index, bad)}). Fix: correct or drop those rows."
+            )
+    return y
+
+
+def _exposure(
+    data: pd.DataFrame, offset: str | None, exposure: str | None
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``exp(offset)`` per row and the offset itself (NaN where missing), or ``(None, None)``."""
+    if offset is None and exposure is None:
+        return None, None
+    name = offset if offset is not None else exposure
+    col = data[name]
+    if not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+        raise InvalidParameterError(
+            f"{'offset' if offset else 'exposure'} column {name!r} has dtype {col.dtype}; it "
+            "must be numeric."
+        )
+    v = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    if exposure is not None:
+        bad = ~np.isnan(v) & ~(np.isfinite(v) & (v > 0))
+        if bad.any():
+            raise InvalidParameterError(
+                f"exposure column {name!r} must be positive and finite, but {int(bad.sum()):,} "
+                f"rows are not (rows {_examples(data.index, bad)}). Fix: drop rows with zero "
+                "exposure (they carry no information) or correct them."
+            )
+        return v, np.log(v)
+    bad = np.isinf(v)
+    if bad.any():
+        raise InvalidParameterError(
+            f"offset column {name!r} has {int(bad.sum()):,} infinite values (rows "
+            f"{_examples(data.index, bad)}): log of a zero exposure? Fix: drop those rows."
+        )
+    return np.exp(v), v
+
+
+# --- separation ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Pruned:
+    """Units (rows or cells) left after dropping separated fixed-effect levels."""
+
+    keep: np.ndarray
+    levels: dict[str, list[Any]]  # fixed effect -> dropped level labels
+    codes: dict[str, np.ndarray]  # fixed effect -> dropped level codes
+    n_rows: int  # rows dropped
+
+
+def _level_sums(
+    codes: np.ndarray, n_levels: int, n: np.ndarray | None, s: np.ndarray, keep: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and outcome sums per level over the kept units (codes of dropped units may be -1)."""
+    safe = np.where(keep, codes, 0)
+    w = keep.astype(np.float64) if n is None else np.where(keep, n, 0.0)
+    return (
+        np.bincount(safe, weights=w, minlength=n_levels),
+        np.bincount(safe, weights=np.where(keep, s, 0.0), minlength=n_levels),
+    )
+
+
+def _separated(n: np.ndarray, s: np.ndarray, family: str) -> np.ndarray:
+    """Levels whose outcomes are all 0 (logit: or all 1): their effect is infinite."""
+    return (n > 0) & ((s == 0) | ((s == n) if family == "logit" else False))
+
+
+def _prune(
+    fe_cols: list[tuple[KeyColumn, np.ndarray]],
+    reg_cols: list[tuple[KeyColumn, np.ndarray]],
+    n: np.ndarray | None,
+    s: np.ndarray,
+    keep: np.ndarray,
+    family: str,
+    outcome: str,
+) -> _Pruned:
+    """Drop separated fixed-effect levels (repeatedly), then refuse separated regressor levels.
+
+    Works on rows (``n=None``) or cells (``n`` = rows per cell, ``s`` = outcome sum per cell),
+    with each column given as ``(KeyColumn, codes of the units)``. A fixed-effect level whose
+    outcomes are all 0 (logit: or all 1) has an infinite effect and its rows carry no information
+    on the other parameters: pyfixest, fixest and Stata drop them too. Dropping rows can separate
+    another fixed effect's level, hence the loop. A *regressor* level in that state has an
+    infinite odds/rate ratio, which no estimator can report, so it is an error naming the level.
+    """
+    rows_before = float(keep.sum()) if n is None else float(n[keep].sum())
+    levels: dict[str, list[Any]] = {}
+    codes_out: dict[str, np.ndarray] = {}
+    changed = True
+    while changed:
+        changed = False
+        for col, codes in fe_cols:
+            bad = _separated(*_level_sums(codes, col.n_levels, n, s, keep), family)
+            if bad.any():
+                changed = True
+                idx = np.flatnonzero(bad)
+                levels.setdefault(col.name, []).extend(col.levels[idx].tolist())
+                codes_out[col.name] = np.concatenate([codes_out.get(col.name, idx[:0]), idx])
+                keep = keep & ~bad[np.where(keep, codes, 0)]
+    if not keep.any():
+        raise InvalidParameterError(
+            "No rows left to fit after dropping missing values and fixed-effect levels that "
+            "perfectly predict the outcome."
+        )
+    total_n = float(keep.sum()) if n is None else float(n[keep].sum())
+    total_s = float(s[keep].sum())
+    if family == "logit" and total_s in (0.0, total_n):
+        raise InvalidParameterError(
+            f"Outcome {outcome!r} is {int(total_s > 0)} in every row used: nothing to model."
+        )
+    if family == "poisson" and total_s == 0.0:
+        raise InvalidParameterError(f"Outcome {outcome!r} is 0 in every row used.")
+    for col, codes in reg_cols:
+        nn, ss = _level_sums(codes, col.n_levels, n, s, keep)
+        bad = _separated(nn, ss, family)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            value = "0" if ss[i] == 0 else "1"
+            ratio = "odds ratio" if family == "logit" else "rate ratio"
+            raise InvalidParameterError(
+                f"Level {col.levels[i]!r} of regressor {col.name!r} perfectly predicts the "
+                f"outcome: all {int(nn[i]):,} of its rows have {outcome} = {value}, so its "
+                f"{ratio} is infinite (separation). Fix: merge it with a neighbouring level, "
+                "drop those rows, or make the variable a fixed effect (whose separated levels "
+                "are dropped)."
+            )
+    return _Pruned(keep=keep, levels=levels, codes=codes_out, n_rows=int(rows_before - total_n))
+
+
+# --- the collapsed fit ---------------------------------------------------------------------------
+
+
+def _independent_columns(XtX: np.ndarray, tol: float = _COLLIN_TOL) -> np.ndarray:
+    """Keep columns in order, dropping each one that is (nearly) a combination of those kept.
+
+    A sequential Cholesky on the correlation-scaled cross-product: column ``j`` is kept when its
+    squared residual on the kept columns exceeds ``tol``. Fixed-effect dummies come first, so a
+    regressor collinear with the fixed effects is the one dropped (as in pyfixest).
+    """
+    from scipy.linalg import solve_triangular
+
+    d = np.sqrt(np.diag(XtX))
+    p = len(d)
+    keep = np.zeros(p, dtype=bool)
+    nz = d > 0
+    R = np.zeros_like(XtX)
+    R[np.ix_(nz, nz)] = XtX[np.ix_(nz, nz)] / np.outer(d[nz], d[nz])
+    L = np.zeros((p, p))
+    kept: list[int] = []
+    for j in range(p):
+        if not nz[j]:
+            continue
+        if kept:
+            m = len(kept)
+            v = solve_triangular(L[:m, :m], R[kept, j], lower=True)
+            r = R[j, j] - v @ v
+        else:
+            v, r = np.empty(0), R[j, j]
+        if r > tol:
+            m = len(kept)
+            L[m, :m] = v
+            L[m, m] = np.sqrt(r)
+            kept.append(j)
+            keep[j] = True
+    return keep
+
+
+def _loglik_cells(family: str, eta: np.ndarray, stats: dict[str, np.ndarray]) -> float:
+    """Log-likelihood up to a constant that does not depend on the parameters."""
+    if family == "logit":
+        return float(np.sum(stats["y"] * eta - stats["n"] * np.logaddexp(0.0, eta)))
+    return float(np.sum(stats["y"] * eta - stats["t"] * np.exp(eta)))
+
+
+def _newton(
+    X, stats: dict[str, np.ndarray], family: str, maxiter: int = 100
+) -> tuple[np.ndarray, int, bool]:
+    """Maximum likelihood by Newton-Raphson (= IRLS for canonical links) with step halving.
+
+    Stops when the Newton decrement ``U' A^-1 U`` is below 1e-20, i.e. every remaining step is
+    under 1e-10 standard errors.
+    """
+    from scipy.linalg import cho_factor, cho_solve
+
+    # Start from the saturated-ish fit: a weighted least squares of the smoothed link.
+    if family == "logit":
+        p0 = (stats["y"] + 0.5) / (stats["n"] + 1.0)
+        eta0 = np.log(p0 / (1.0 - p0))
+    else:
+        rate = stats["y"].sum() / stats["t"].sum()
+        eta0 = np.log((stats["y"] + rate * stats["t"]) / (2.0 * stats["t"]))
+    resid, w, _ = cv.cell_moments(family, eta0, stats)
+    z = eta0 + resid / w
+    beta = cho_solve(cho_factor(cv.crossprod(X, w)), np.asarray(X.T @ (w * z)).ravel())
+    ll = _loglik_cells(family, X @ beta, stats)
+    converged = False
+    iterations = 0
+    for iterations in range(1, maxiter + 1):  # noqa: B007 (the count is returned)
+        eta = X @ beta
+        resid, w, _ = cv.cell_moments(family, eta, stats)
+        U = np.asarray(X.T @ resid).ravel()
+        try:
+            step = cho_solve(cho_factor(cv.crossprod(X, w)), U)
+        except np.linalg.LinAlgError:  # information singular: fitted values at 0/1 (separation)
+            break
+        decrement = float(U @ step)
+        t = 1.0
+        for _ in range(40):
+            new_ll = _loglik_cells(family, X @ (beta + t * step), stats)
+            if new_ll >= ll - 1e-12 * abs(ll):
+                break
+            t /= 2.0
+        beta = beta + t * step
+        ll = new_ll
+        if decrement < 1e-20 * max(1.0, X.shape[1]):
+            converged = True
+            break
+    else:
+        # Out of iterations: accept a decrement at the floor that rounding allows on big data.
+        converged = decrement < 1e-8
+    return beta, iterations, converged
+
+
+def _extreme_rows(family: str, eta: np.ndarray, n: np.ndarray | None) -> int:
+    """Rows whose fitted probability is 0 or 1 (logit) or expected count 0 (Poisson), to 1e-8.
+
+    Newton's method declares convergence under quasi-separation (the gradient and the curvature
+    vanish together while a coefficient runs off to infinity), so it is checked on the fit.
+    """
+    bound = 18.4  # |eta| beyond which a probability is within 1e-8 of 0 or 1
+    extreme = np.abs(eta) > bound if family == "logit" else eta < -bound
+    return int(extreme.sum() if n is None else n[extreme].sum())
+
+
+def _fe_block(cells_codes: dict[str, np.ndarray], fes: list[str], n_cells: int):
+    """Intercept plus treatment-coded dummies of each fixed effect (first level dropped), sparse."""
+    from scipy import sparse
+
+    blocks = [sparse.csr_matrix(np.ones((n_cells, 1)))]
+    names = ["(fe) intercept"]
+    n_groups: dict[str, int] = {}
+    for fe in fes:
+        used, inverse = np.unique(cells_codes[fe], return_inverse=True)
+        n_groups[fe] = len(used)
+        rows = np.flatnonzero(inverse > 0)
+        block = sparse.csr_matrix(
+            (np.ones(len(rows)), (rows, inverse[rows] - 1)), shape=(n_cells, len(used) - 1)
+        )
+        blocks.append(block)
+        names += [f"(fe) {fe}[{j}]" for j in range(1, len(used))]
+    return blocks, names, n_groups
+
+
+def _fit_collapsed(
+    *,
+    cells: Cells,
+    family: str,
+    rhs: str,
+    fes: list[str],
+    vcov: str,
+    cluster: str | None,
+    small_sample: str,
+    auto: bool,
+) -> dict[str, Any] | str:
+    """Fit the cells; in ``auto`` mode return a reason string when the rows would be better."""
+    from formulaic import model_matrix
+
+    nobs = cells.nobs
+    mm = model_matrix(rhs, cells.keys, na_action="raise", output="sparse")
+    reg_names = [str(c) for c in mm.model_spec.column_names]
+    # Size check before building the dummies: one column per used fixed-effect level.
+    p = len(reg_names) + sum(len(np.unique(cells.codes[fe])) for fe in fes)
+    if p > MAX_COLLAPSED_COLUMNS:
+        msg = (
+            f"the collapsed fit would have {p:,} columns (fixed-effect levels and regressor "
+            f"terms; more than {MAX_COLLAPSED_COLUMNS:,})"
+        )
+        if auto:
+            return msg
+        raise InvalidParameterError(f"method='collapsed': {msg}. Fix: use method='rows'.")
+    from scipy import sparse
+
+    X_reg = sparse.csc_matrix(mm, dtype=np.float64)
+    if fes:
+        if "Intercept" in reg_names:  # the fixed-effect block carries the intercept
+            j = reg_names.index("Intercept")
+            X_reg = X_reg[:, [i for i in range(len(reg_names)) if i != j]]
+            reg_names.pop(j)
+        fe_blocks, fe_names, n_groups = _fe_block(cells.codes, fes, cells.n_cells)
+    else:
+        fe_blocks, fe_names, n_groups = [], [], {}
+    # Sparse: the cells' design is mostly dummies (see covariance.crossprod).
+    X = sparse.hstack([*fe_blocks, X_reg], format="csr")
+    names = fe_names + reg_names
+    keep = _independent_columns(cv.crossprod(X, cells.stats["n"]))
+    collinear = [n for n, k in zip(names, keep, strict=True) if not k and not n.startswith("(fe)")]
+    X = X[:, np.flatnonzero(keep)].tocsr()
+    names = [n for n, k in zip(names, keep, strict=True) if k]
+
+    beta, iterations, converged = _newton(X, cells.stats, family)
+    eta = X @ beta
+    resid, weight, meat_w = cv.cell_moments(family, eta, cells.stats)
+    from scipy.linalg import cho_factor, cho_solve
+
+    try:
+        bread = cho_solve(cho_factor(cv.crossprod(X, weight)), np.eye(X.shape[1]))
+    except np.linalg.LinAlgError:
+        raise InvalidParameterError(
+            "The information matrix is singular at the estimates: some combination of "
+            "regressors predicts the outcome perfectly (separation). Fix: merge sparse levels "
+            "or drop the interaction involved."
+        ) from None
+    n_clusters = None
+    if vcov == "iid":
+        V = bread
+    elif vcov == "robust":
+        V = cv.sandwich(bread, cv.crossprod(X, meat_w))
+    else:
+        assert cluster is not None
+        cl_codes = cells.codes[cluster]
+        n_clusters = len(np.unique(cl_codes))
+        V = cv.sandwich(bread, cv.cluster_meat(X, resid, cl_codes))
+    factor = cv.small_sample_factor(vcov, small_sample, nobs, n_clusters)
+    report = [i for i, n in enumerate(names) if not n.startswith("(fe)")]
+    rep_names = [names[i] for i in report]
+    params = pd.Series(beta[report], index=rep_names, name="estimate")
+    cov = pd.DataFrame(factor * V[np.ix_(report, report)], index=rep_names, columns=rep_names)
+    return {
+        "params": params,
+        "cov": cov,
+        "nobs": nobs,
+        # Poisson: judge the expected count of the cell, not the rate per unit of exposure.
+        "extreme_rows": _extreme_rows(
+            family, eta if family == "logit" else eta + np.log(cells.stats["t"]), cells.stats["n"]
+        ),
+        "loglik_kernel": _loglik_cells(family, eta, cells.stats),
+        "converged": converged,
+        "iterations": iterations,
+        "collinear": collinear,
+        "n_groups": n_groups,
+        "n_clusters": n_clusters,
+        "factor": factor,
+        "extra": {
+            "n_cells": cells.n_cells,
+            "n_parameters_with_fe_dummies": X.shape[1],
+        },
+    }
+
+
+# --- the row-level fit ---------------------------------------------------------------------------
+
+
+def _fit_rows(
+    *,
+    data: pd.DataFrame,
+    family: str,
+    rhs: str,
+    rhs_vars: list[str],
+    fes: list[str],
+    groups: dict[str, KeyColumn],
+    y: np.ndarray,
+    log_t: np.ndarray | None,
+    keep: np.ndarray,
+    vcov: str,
+    cluster: str | None,
+    small_sample: str,
+) -> dict[str, Any]:
+    """Fit the rows with pyfixest (fixed effects absorbed); raw sandwich times our own factor.
+
+    The regressors are built here with formulaic, as on the collapsed path, and handed to
+    pyfixest as plain numeric columns: term names are identical on both paths, and transforms
+    that learn from the data (``center()``...) are computed on the rows.
+    """
+    import pyfixest as pf
+    from formulaic import model_matrix
+
+    rows = None if keep.all() else np.flatnonzero(keep)
+    frame = data.loc[:, rhs_vars] if rows is None else data[rhs_vars].iloc[rows]
+    mm = model_matrix(rhs, frame.reset_index(drop=True), na_action="raise")
+    names = [str(c) for c in mm.columns]
+    X = np.asarray(mm, dtype=np.float64)
+    del mm, frame
+    intercept = "Intercept" in names
+    if intercept:  # pyfixest adds its own (none with fixed effects)
+        j = names.index("Intercept")
+        X = np.delete(X, j, axis=1)
+        names.pop(j)
+    safe = [f"__x{i}__" for i in range(len(names))]
+    columns: dict[str, np.ndarray] = {"__y__": y if rows is None else y[rows]}
+    columns.update({s: X[:, i] for i, s in enumerate(safe)})
+    # Fixed effects and cluster as integer codes: no second round of hashing strings.
+    for name in dict.fromkeys([*fes, *([cluster] if cluster else [])]):
+        codes = groups[name].codes
+        columns[name] = codes if rows is None else codes[rows]
+    offset_col = None
+    if log_t is not None:
+        offset_col = "__offset__"
+        columns[offset_col] = log_t if rows is None else log_t[rows]
+    sub = pd.DataFrame(columns)
+    del X
+    terms = " + ".join(safe) if safe else "1"
+    if not intercept and not fes:
+        terms = "0 + " + terms
+    fml = f"__y__ ~ {terms}" + (f" | {' + '.join(fes)}" if fes else "")
+    vcov_arg: Any = {"iid": "iid", "robust": "hetero"}.get(vcov) or {"CRV1": cluster}
+    common = {
+        "vcov": vcov_arg,
+        # No small-sample factor from pyfixest: ours is applied below, as on the collapsed path.
+        "ssc": pf.ssc(k_adj=False, G_adj=False),
+        # Keep singletons so N is the same on both paths (they do not move the estimates).
+        "fixef_rm": "none",
+        "iwls_tol": 1e-12,
+        "iwls_maxiter": 200,
+        # Tight demeaning so the absorbed fit matches the collapsed one to ~1e-9.
+        "demeaner": pf.MapDemeaner(fixef_tol=1e-12),
+        # Separated fixed-effect levels were already dropped (and reported) by fit_glm.
+        "separation_check": [],
+    }
+    if family == "logit":
+        fit = pf.feglm(fml, sub, family="logit", **common)
+    else:
+        fit = pf.fepois(fml, sub, offset=offset_col, **common)
+    rename = dict(zip(safe, names, strict=True))
+    params = fit.coef().rename("estimate")
+    params.index = [rename.get(str(c), str(c)) for c in params.index]
+    collinear = [rename.get(str(v), str(v)) for v in (getattr(fit, "_collin_vars", None) or [])]
+    V = np.asarray(fit._vcov, dtype=np.float64)  # pyfixest keeps the covariance here
+    n_clusters = int(len(np.unique(sub[cluster]))) if vcov == "clustered" else None
+    nobs = int(fit._N)
+    factor = cv.small_sample_factor(vcov, small_sample, nobs, n_clusters)
+    cov = pd.DataFrame(factor * V, index=params.index, columns=params.index)
+    mu = np.asarray(fit._Y_hat_response, dtype=np.float64).ravel()
+    yk = y[keep]
+    loglik_kernel = None
+    if len(mu) == len(yk):
+        if family == "logit":
+            mu = np.clip(mu, 1e-300, 1 - 1e-16)
+            loglik_kernel = float(np.sum(yk * np.log(mu) + (1 - yk) * np.log1p(-mu)))
+        else:
+            # Same kernel as the cells: sum y*eta - mu with eta = log(mu) - offset.
+            eta = np.log(np.maximum(mu, 1e-300)) - (0.0 if log_t is None else log_t[keep])
+            loglik_kernel = float(np.sum(yk * eta - mu))
+    n_groups = {fe: int(len(np.unique(sub[fe]))) for fe in fes}
+    eta_rows = np.asarray(fit._Xbeta, dtype=np.float64).ravel() if family == "logit" else None
+    extreme = _extreme_rows(family, eta_rows, None) if eta_rows is not None else 0
+    return {
+        "params": params,
+        "cov": cov,
+        "nobs": nobs,
+        "extreme_rows": extreme,
+        "loglik_kernel": loglik_kernel,
+        "converged": bool(getattr(fit, "convergence", True)),
+        "iterations": None,
+        "collinear": collinear,
+        "n_groups": n_groups,
+        "n_clusters": n_clusters,
+        "factor": factor,
+        "extra": {},
+    }
+
+
+# --- public entry point --------------------------------------------------------------------------
+
+
+def fit_glm(
+    data: pd.DataFrame,
+    formula: str,
+    family: Family = "logit",
+    *,
+    fixed_effects: str | Sequence[str] | None = None,
+    cluster: str | None = None,
+    vcov: Vcov | None = None,
+    method: Method = "auto",
+    offset: str | None = None,
+    exposure: str | None = None,
+    small_sample: cv.SmallSample = "stata",
+    max_levels: int = DEFAULT_MAX_LEVELS,
+) -> RegressionResult:
+    """Fit a logit or Poisson regression with fixed effects, on collapsed cells when exact.
+
+    Parameters
+    ----------
+    data
+        One row per patient (or per unit of observation).
+    formula
+        ``"outcome ~ x1 + x2"`` in formulaic syntax (``C(x)``, ``a:b``, ``a*b``, ``np.log(x)``).
+        Fixed effects may instead follow a ``|`` as in pyfixest: ``"y ~ x | hospital + period"``.
+        Strings, categoricals and booleans enter as treatment-coded dummies; numbers enter
+        linearly (wrap them in ``C()`` for dummies).
+    family
+        ``"logit"`` (binary outcome: 0/1 or True/False) or ``"poisson"`` (non-negative counts;
+        non-integer values give the Poisson pseudo-MLE).
+    fixed_effects
+        Column(s) whose levels get their own intercept. Levels whose outcomes are all 0 (logit:
+        or all 1) are dropped with their rows, repeatedly, as in pyfixest; the result's
+        ``extra["separated_levels"]`` and ``warnings`` name them.
+    cluster
+        Column to cluster standard errors on (implies ``vcov="clustered"``).
+    vcov
+        ``"iid"`` (inverse information; default without ``cluster``), ``"robust"`` (HC0 sandwich
+        of the row-level scores) or ``"clustered"`` (default with ``cluster``).
+    method
+        ``"collapsed"`` fits the cells; ``"rows"`` fits the rows with pyfixest; ``"auto"``
+        collapses when every regressor is discrete (boolean/categorical/string, or numeric with
+        at most ``max_levels`` distinct values), the formula has no data-dependent transform
+        (``center()``, ``scale()``, splines...), the cells are at most half the rows and the
+        fixed-effect levels plus regressor terms number at most 2,000; otherwise it fits the rows
+        and says why in ``extra["method_reason"]``.
+    offset, exposure
+        Poisson only: a column added to the linear predictor, or a positive exposure column
+        (person-time) whose log is the offset. Give at most one.
+    small_sample
+        ``"stata"`` (default): robust times ``N/(N-1)``, clustered times ``G/(G-1)``, as Stata's
+        ``logit``/``poisson``; ``"none"``: the raw sandwich (statsmodels ``HC0``, ``cluster`` with
+        ``use_correction=False``). Model-based covariances get no factor in either.
+    max_levels
+        The discreteness threshold for numeric regressors used by ``method="auto"``.
+
+    Returns
+    -------
+    RegressionResult
+        ``params`` hold the regressors' log odds ratios (logit) or log rate ratios (Poisson),
+        without the fixed effects (and without the intercept when fixed effects are present);
+        ``tidy(exponentiate=True)`` gives odds/rate ratios and their CIs. Inference is normal
+        (z). ``extra`` has ``method`` (``"collapsed"``/``"rows"``), ``method_reason``,
+        ``n_cells``, ``loglik``, ``converged``, ``separated_levels``, ``n_dropped_separation``,
+        ``n_dropped_missing``, ``small_sample_factor`` and ``dropped_collinear``.
+
+    Raises
+    ------
+    InvalidParameterError
+        Unknown options, a column not in the data, a non-binary outcome for logit, negative
+        counts or non-positive exposure for Poisson, an outcome without variation, or a
+        regressor level that perfectly predicts the outcome.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise InvalidParameterError(f"data must be a pandas DataFrame, not {type(data).__name__}.")
+    _choice("family", family, _FAMILIES)
+    _choice("method", method, _METHODS)
+    _choice("small_sample", small_sample, _CONVENTIONS)
+    if vcov is None:
+        vcov = "clustered" if cluster is not None else "iid"
+    _choice("vcov", vcov, _VCOVS)
+    if vcov == "clustered" and cluster is None:
+        raise InvalidParameterError(
+            "vcov='clustered' needs cluster='<column>' (e.g. cluster='hospital')."
+        )
+    if cluster is not None and vcov != "clustered":
+        raise InvalidParameterError(
+            f"cluster={cluster!r} is only used with vcov='clustered' (got vcov={vcov!r}). "
+            "Fix: drop cluster=, or set vcov='clustered'."
+        )
+    if family == "logit" and (offset is not None or exposure is not None):
+        raise InvalidParameterError("offset/exposure apply to family='poisson' only.")
+    if offset is not None and exposure is not None:
+        raise InvalidParameterError(
+            "Give offset= or exposure= (whose log is the offset), not both."
+        )
+    if not isinstance(max_levels, int) or max_levels < 1:
+        raise InvalidParameterError(f"max_levels={max_levels!r} must be a positive integer.")
+
+    lhs, rhs, rhs_vars, fes = _parse_formula(formula, fixed_effects)
+    rhs_vars = _rhs_variables(rhs, rhs_vars, data.columns)
+    roles = {
+        "outcome": [lhs],
+        "regressor": rhs_vars,
+        "fixed-effect": fes,
+        "cluster": [cluster] if cluster else [],
+        "offset": [offset] if offset else [],
+        "exposure": [exposure] if exposure else [],
+    }
+    _check_columns(data, roles)
+    both = sorted(set(rhs_vars) & set(fes))
+    if both:
+        raise InvalidParameterError(
+            f"{', '.join(map(repr, both))} is both a regressor and a fixed effect; use it once."
+        )
+    if lhs in rhs_vars or lhs in fes:
+        raise InvalidParameterError(f"The outcome {lhs!r} also appears on the right-hand side.")
+    if len(data) == 0:
+        raise InvalidParameterError(f"{_data_label(data)} has no rows.")
+
+    y = _outcome(data, lhs, family)
+    t, log_t = _exposure(data, offset, exposure)
+
+    # Which path. Discreteness is checked before any encoding, so a continuous column costs
+    # no hashing.
+    stateful = [s.rstrip("(") for s in STATEFUL_TRANSFORMS if s in rhs.replace(" ", "")]
+    continuous = [v for v in rhs_vars if not is_discrete(data[v], max_levels)]
+    reason = ""
+    use_collapsed = method == "collapsed"
+    if method == "collapsed" and stateful:
+        raise InvalidParameterError(
+            f"method='collapsed' cannot use the data-dependent transform(s) {stateful}: on cells "
+            "they would be computed from cells, not rows. Fix: transform the column first, or "
+            "use method='rows'."
+        )
+    if method == "auto":
+        if stateful:
+            reason = f"formula uses data-dependent transform(s) {stateful}"
+        elif continuous:
+            reason = (
+                f"continuous regressor(s) {continuous} (numeric with more than {max_levels} "
+                "distinct values)"
+            )
+        use_collapsed = not reason
+    elif method == "rows":
+        reason = "method='rows' requested"
+    else:
+        reason = "method='collapsed' requested"
+
+    # Encode grouping columns. Regressors only when collapsing (or for the separation check).
+    cluster_key = [cluster] if vcov == "clustered" and cluster not in fes else []
+    encode = list(fes) + ([cluster] if vcov == "clustered" else [])
+    encode += [v for v in rhs_vars if use_collapsed or v not in continuous]
+    encoded = {name: encode_column(data[name], name) for name in dict.fromkeys(encode)}
+    keep = ~np.isnan(y)
+    if log_t is not None:
+        keep &= ~np.isnan(log_t)
+    for col in encoded.values():
+        keep &= col.codes >= 0
+    for v in rhs_vars:
+        if v not in encoded:
+            keep &= data[v].notna().to_numpy()
+    n_missing = int(len(keep) - keep.sum())
+    warnings: list[str] = []
+    if n_missing:
+        warnings.append(f"{n_missing:,} rows with missing values were dropped.")
+
+    fe_cols = [encoded[f] for f in fes]
+    # Only dummy-coded regressors can be separated level by level; numeric ones enter linearly.
+    reg_dummy = [encoded[v] for v in rhs_vars if v in encoded and encoded[v].dummy_kind]
+    fit: dict[str, Any] | str | None = None
+    pruned: _Pruned | None = None
+    if use_collapsed:
+        all_rows = bool(keep.all())
+        rows = None if all_rows else np.flatnonzero(keep)
+        key_cols = [encoded[v] for v in dict.fromkeys(rhs_vars + fes + cluster_key)]
+        cells = collapse(
+            key_cols,
+            y if rows is None else y[rows],
+            exposure=None if t is None else (t if rows is None else t[rows]),
+            poisson=family == "poisson",
+            rows=rows,
+        )
+        if method == "auto" and cells.n_cells > MAX_CELL_SHARE * cells.nobs:
+            reason = (
+                f"collapsing gives {cells.n_cells:,} cells for {cells.nobs:,} rows (more than "
+                f"{MAX_CELL_SHARE:.0%}): little to gain"
+            )
+        else:
+            # Separation is checked on the cells: same sums as on the rows, far fewer units.
+            pruned = _prune(
+                [(c, cells.codes[c.name]) for c in fe_cols],
+                [(c, cells.codes[c.name]) for c in reg_dummy],
+                cells.stats["n"],
+                cells.stats["y"],
+                np.ones(cells.n_cells, dtype=bool),
+                family,
+                lhs,
+            )
+            if pruned.codes:
+                cells = cells.subset(pruned.keep)
+                for fe, dropped_codes in pruned.codes.items():
+                    keep &= ~np.isin(encoded[fe].codes, dropped_codes)
+            fit = _fit_collapsed(
+                cells=cells,
+                family=family,
+                rhs=rhs,
+                fes=fes,
+                vcov=vcov,
+                cluster=cluster,
+                small_sample=small_sample,
+                auto=method == "auto",
+            )
+            if isinstance(fit, str):  # auto: the cell design is too big, fit the rows
+                reason, fit = fit, None
+            else:
+                reason = reason or "every regressor is discrete"
+    chosen = "collapsed" if fit is not None else "rows"
+    if fit is None:
+        pruned = _prune(
+            [(c, c.codes) for c in fe_cols],
+            [(c, c.codes) for c in reg_dummy],
+            None,
+            y,
+            keep,
+            family,
+            lhs,
+        )
+        keep = pruned.keep
+        fit = _fit_rows(
+            data=data,
+            family=family,
+            rhs=rhs,
+            rhs_vars=rhs_vars,
+            fes=fes,
+            groups=encoded,
+            y=y,
+            log_t=log_t,
+            keep=keep,
+            vcov=vcov,
+            cluster=cluster,
+            small_sample=small_sample,
+        )
+    assert pruned is not None
+    separated, n_separated = pruned.levels, pruned.n_rows
+    if separated:
+        listing = "; ".join(
+            f"{fe}: {', '.join(map(str, lv[:10]))}{' ...' if len(lv) > 10 else ''}"
+            for fe, lv in separated.items()
+        )
+        all_what = "all 0 or all 1" if family == "logit" else "all 0"
+        warnings.append(
+            f"{n_separated:,} rows dropped: fixed-effect levels whose outcomes are {all_what} "
+            f"perfectly predict the outcome ({listing})."
+        )
+
+    assert isinstance(fit, dict)
+    if fit["collinear"]:
+        warnings.append(
+            f"Dropped as collinear (with the fixed effects or other regressors): "
+            f"{', '.join(fit['collinear'])}."
+        )
+    if fit["extreme_rows"]:
+        warnings.append(
+            f"{fit['extreme_rows']:,} rows have fitted "
+            + ("probabilities of 0 or 1" if family == "logit" else "rates of 0")
+            + " to within 1e-8: quasi-separation, some estimates may be infinite (check the "
+            "terms with huge coefficients and standard errors)."
+        )
+    if not fit["converged"]:
+        warnings.append("The likelihood maximisation did not converge: estimates are unreliable.")
+    nobs = int(fit["nobs"])
+    loglik, loglik_null = _logliks(family, y[keep], log_t, keep, fit["loglik_kernel"], t)
+    n_groups = dict(fit["n_groups"])
+    if vcov == "clustered":
+        n_groups[cluster] = int(fit["n_clusters"])
+        if fit["n_clusters"] < 30:
+            warnings.append(
+                f"Only {fit['n_clusters']} clusters: cluster-robust SEs may be too small; "
+                "consider a wild cluster bootstrap."
+            )
+
+    link = "logit" if family == "logit" else "log"
+    fe_label = f", fixed effects: {' + '.join(fes)}" if fes else ""
+    if chosen == "collapsed":
+        how = f"collapsed to {fit['extra']['n_cells']:,} cells, fixed effects as dummies"
+    else:
+        how = "row level, pyfixest " + ("feglm" if family == "logit" else "fepois")
+    model = f"{'logit' if family == 'logit' else 'Poisson'} ML{fe_label} ({how})"
+    factor = fit["factor"]
+    if vcov == "iid":
+        cov_type = "model-based (inverse information)"
+    elif vcov == "robust":
+        cov_type = "robust HC0" + (" x N/(N-1) (Stata vce(robust))" if factor != 1 else "")
+    else:
+        cov_type = f"clustered by {cluster}" + (
+            " x G/(G-1) (Stata vce(cluster))" if factor != 1 else " (no small-sample factor)"
+        )
+
+    from ...provenance import input_record
+
+    parameters = {
+        "formula": formula,
+        "family": family,
+        "fixed_effects": fes,
+        "cluster": cluster,
+        "vcov": vcov,
+        "method": method,
+        "offset": offset,
+        "exposure": exposure,
+        "small_sample": small_sample,
+        "max_levels": max_levels,
+    }
+    inputs = [input_record(data)] if data.attrs.get("source") or data.attrs.get("path") else []
+    extra = {
+        "method": chosen,
+        "method_reason": reason,
+        "family": family,
+        "link": link,
+        "loglik": loglik,
+        "loglik_null": loglik_null,
+        "converged": fit["converged"],
+        "iterations": fit["iterations"],
+        "separated_levels": separated,
+        "n_dropped_separation": n_separated,
+        "n_dropped_missing": n_missing,
+        "small_sample": small_sample,
+        "small_sample_factor": factor,
+        "dropped_collinear": fit["collinear"],
+        **fit["extra"],
+    }
+    rsq = {}
+    if loglik is not None and loglik_null:
+        rsq["pseudo"] = 1.0 - loglik / loglik_null
+    return RegressionResult(
+        params=fit["params"],
+        cov=fit["cov"],
+        nobs=nobs,
+        df_resid=None,
+        model=model,
+        cov_type=cov_type,
+        dependent=lhs,
+        formula=formula,
+        n_groups=n_groups,
+        rsquared=rsq,
+        dist="normal",
+        sample=data.index[keep],
+        fixed_effects=tuple(fes),
+        extra=extra,
+        warnings=warnings,
+        provenance=_provenance(inputs, parameters),
+    )
+
+
+@functools.cache
+def _manifest_template() -> dict[str, Any]:
+    from ...provenance import manifest
+
+    return manifest()
+
+
+def _provenance(inputs: list[dict[str, Any]], parameters: dict[str, Any]) -> dict[str, Any]:
+    """A provenance manifest; the environment part (package metadata, git) is read once per
+    process, since fits in a loop (bootstrap, simulations) would otherwise pay for it each time."""
+    record = copy.deepcopy(_manifest_template())
+    record["created_utc"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    record["parameters"] = dict(parameters)
+    record["inputs"] = [dict(i) for i in inputs]
+    return record
+
+
+def _logliks(
+    family: str,
+    yk: np.ndarray,
+    log_t: np.ndarray | None,
+    keep: np.ndarray,
+    kernel: float | None,
+    t: np.ndarray | None,
+) -> tuple[float | None, float | None]:
+    """Full row-level log-likelihood of the fit and of the intercept-only (McFadden) model."""
+    if family == "logit":
+        k, n = float(yk.sum()), float(len(yk))
+        p = k / n
+        null = k * np.log(p) + (n - k) * np.log1p(-p)
+        return kernel, float(null)
+    from scipy.special import gammaln
+
+    # Poisson: add the parts of sum(y log mu - mu - log y!) that the kernel leaves out.
+    const = -float(np.sum(gammaln(yk + 1.0)))
+    if log_t is not None:
+        const += float(np.sum(yk * log_t[keep]))
+    total_t = float(len(yk)) if t is None else float(np.sum(t[keep]))
+    rate = float(yk.sum()) / total_t
+    null = float(yk.sum()) * np.log(rate) - rate * total_t + const
+    return (None if kernel is None else kernel + const), float(null)
