@@ -33,14 +33,19 @@ TRACKED_PACKAGES = (
 
 
 def package_versions(packages: Iterable[str] = TRACKED_PACKAGES) -> dict[str, str]:
-    """Installed versions (``"not installed"`` when absent)."""
+    """Installed versions (``"not installed"`` when absent); looked up once per process."""
+    return dict(_versions(tuple(packages)))
+
+
+@functools.cache
+def _versions(packages: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     out = {}
     for name in packages:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
-    return out
+    return tuple(out.items())
 
 
 @functools.cache
