@@ -1,5 +1,7 @@
-"""Econometric models: linear panel regressions (:mod:`.panel`), fixed-effect GLMs (:mod:`.glm`)
-and the shared :class:`~icsresearch.models.results.RegressionResult`.
+"""Econometric models: linear panel regressions (:mod:`.panel`), fixed-effect GLMs (:mod:`.glm`),
+high-dimensional fixed effects and IV (:mod:`.hdfe`), difference-in-differences and event studies
+(:mod:`.did`), random-intercept mixed models (:mod:`.mixed`), regression tables (:mod:`.tables`)
+and the shared :class:`~icsresearch.models.results.RegressionResult`. See ``docs/models.md``.
 
 Everything loads on first use, so ``import icsresearch.models`` stays cheap::
 
@@ -20,15 +22,33 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "RegressionResult": (".results", "RegressionResult"),
     "panel": (".panel", None),
     "glm": (".glm", None),
+    "fit_glm": (".glm", "fit_glm"),
     "results": (".results", None),
+    "fit_hdfe": (".hdfe", "fit_hdfe"),
+    "from_pyfixest": (".hdfe", "from_pyfixest"),
+    "did_2x2": (".did", "did_2x2"),
+    "event_study": (".did", "event_study"),
+    "EventStudyResult": (".did", "EventStudyResult"),
+    "fit_mixed": (".mixed", "fit_mixed"),
+    "regression_table": (".tables", "regression_table"),
+    "RegressionTable": (".tables", "RegressionTable"),
+    "hdfe": (".hdfe", None),
+    "did": (".did", None),
+    "mixed": (".mixed", None),
+    "tables": (".tables", None),
 }
 
 __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import glm, panel, results  # noqa: F401
+    from . import did, glm, hdfe, mixed, panel, results, tables  # noqa: F401
+    from .did import EventStudyResult, did_2x2, event_study  # noqa: F401
+    from .glm import fit_glm  # noqa: F401
+    from .hdfe import fit_hdfe, from_pyfixest  # noqa: F401
+    from .mixed import fit_mixed  # noqa: F401
     from .panel.model import PanelResult, fit  # noqa: F401
     from .results import RegressionResult  # noqa: F401
+    from .tables import RegressionTable, regression_table  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

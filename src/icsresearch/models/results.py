@@ -9,6 +9,16 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+_R2_LABELS = {
+    "r2": "R-squared",
+    "adj_r2": "Adjusted R-squared",
+    "within": "R-squared (within)",
+    "between": "R-squared (between)",
+    "overall": "R-squared (overall)",
+    "pseudo": "Pseudo R-squared (McFadden)",
+    "within_adj": "Adjusted R-squared (within)",
+}
+
 
 @dataclass
 class RegressionResult:
@@ -151,7 +161,7 @@ class RegressionResult:
             rows.append((f"Groups ({k})", f"{v:,}"))
         for k, v in self.rsquared.items():
             if v is not None and np.isfinite(v):
-                rows.append((f"R-squared ({k})" if k != "r2" else "R-squared", f"{v:.4f}"))
+                rows.append((_R2_LABELS.get(k, f"R-squared ({k})"), f"{v:.4f}"))
         if self.fixed_effects:
             rows.append(("Fixed effects", ", ".join(self.fixed_effects)))
         return rows
