@@ -21,6 +21,7 @@ _SUBMODULES = {
     "panel",
     "plots",
     "provenance",
+    "replications",
     "sources",
 }
 
