@@ -159,6 +159,7 @@ def hausman(
     convention: Literal["plm", "stata"] = "plm",
     cluster: str | list[str] | None = None,
     small_sample: bool = True,
+    terms: list[str] | None = None,
 ) -> SpecTestResult:
     """Hausman test of fixed against random effects.
 
@@ -175,6 +176,15 @@ def hausman(
     cov_type, convention, cluster, small_sample
         Covariance of the auxiliary regression (``method="aux"`` only), as in :func:`fit`.
         Default: clustered by entity with plm's small-sample factor (``vcovHC(type = "sss")``).
+    terms
+        ``method="aux"`` only: test just these regressors' within-transformed columns (e.g. the
+        exposure of interest, leaving out year dummies). Default: every within column.
+
+    Notes
+    -----
+    In the auxiliary regression, within-transformed columns that are linear combinations of the
+    other columns (for example year dummies when both models include time effects) are dropped, as
+    R's ``lm`` drops aliased coefficients, and the degrees of freedom count only the columns kept.
 
     Returns
     -------
@@ -220,8 +230,18 @@ def hausman(
         raise InvalidParameterError("the within and random models must have the same effects")
     names_r = list(random.params.index)
     re_cols = [j for j, n in enumerate(names_r) if n != INTERCEPT]
+    names_w = list(within.params.index)
+    if terms is not None:
+        unknown = [t for t in terms if t not in names_w]
+        if unknown:
+            raise InvalidParameterError(
+                f"terms {unknown} are not regressors of the within model ({names_w})"
+            )
     feX = rw.X
-    X = np.column_stack([np.ones(rr.nobs), rr.X[:, re_cols], feX])
+    names = [INTERCEPT, *(names_r[j] for j in re_cols), *(f"within:{n}" for n in names_w)]
+    X_all = np.column_stack([np.ones(rr.nobs), rr.X[:, re_cols], feX])
+    protect = tuple(names[: 1 + len(re_cols)])
+    X, kept, _dropped = tf.drop_aliased(X_all, names, protect=protect)
     from .model import _ols
 
     params, bread = _ols(X, rr.y)
@@ -233,7 +253,9 @@ def hausman(
         clusters[dr.entity_name] = dr.entity
     for c in cluster_names:
         if c not in clusters:
-            if c == dr.time_name:
+            if c == dr.entity_name:
+                clusters[c] = dr.entity
+            elif c == dr.time_name:
                 clusters[c] = dr.time
             else:
                 raise InvalidParameterError(
@@ -250,10 +272,21 @@ def hausman(
         small_sample=small_sample,
         cluster=cluster_names or None,
     ).cov
-    block = slice(1 + len(re_cols), X.shape[1])
+    wanted = {f"within:{t}" for t in (terms if terms is not None else names_w)}
+    block = [j for j, n in enumerate(kept) if n in wanted]
+    if not block:
+        raise InvalidParameterError(
+            "no within-transformed column is left to test (all are aliased with the random-effects "
+            "regressors)"
+        )
     b = params[block]
-    stat = float(b @ np.linalg.solve(V[block, block], b))
-    df = feX.shape[1]
+    stat = float(b @ np.linalg.solve(V[np.ix_(block, block)], b))
+    if stat < 0:  # only possible with a covariance that is not positive definite
+        raise InvalidParameterError(
+            "the auxiliary covariance is not positive definite for the tested columns; test "
+            "fewer terms (terms=[...])"
+        )
+    df = len(block)
     return SpecTestResult(
         stat,
         float(df),
