@@ -247,6 +247,7 @@ def coef_plot(
         ax.set_ylim(-0.6, len(order) - 0.4)
         if log_scale:
             ax.set_xscale("log")
+            _plain_log_ticks(ax)
         if xlabel is None:
             xlabel = (
                 f"Ratio ({ci_text}, log scale)"
@@ -273,3 +274,20 @@ def coef_plot(
         "dropped_non_finite": dropped,
     }
     return style.PlotResult(fig, out, summary, kind="coefplot")
+
+
+_RATIO_TICKS = (0.1, 0.2, 0.3, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
+
+
+def _plain_log_ticks(ax) -> None:
+    """Label a log ratio axis with plain numbers (0.9, 1, 1.25), not ``9 x 10^-1``."""
+    from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullLocator
+
+    lo, hi = ax.get_xlim()
+    shown = [t for t in _RATIO_TICKS if lo <= t <= hi]
+    if len(shown) > 8:  # a wide range: keep every other tick, always including 1
+        shown = sorted(set(shown[::2]) | ({1.0} & set(shown)))
+    if len(shown) >= 2:
+        ax.xaxis.set_major_locator(FixedLocator(shown))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))

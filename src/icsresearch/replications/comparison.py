@@ -165,20 +165,3 @@ def render_comparison(
     for heading, body in sections:
         lines += ["", f"## {heading}", "", body.rstrip()]
     return "\n".join(lines) + "\n"
-
-
-def plain_ratio_axis(result, ticks=(0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.1, 1.25, 1.5, 2.0)):
-    """Label a ratio plot's log x axis with plain numbers (0.9, 1) instead of ``9 x 10^-1``.
-
-    ``result`` is a :class:`~icsresearch.plots.style.PlotResult` from ``coef_plot``; it is
-    returned, changed in place.
-    """
-    from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullLocator
-
-    ax = result.fig.axes[0]
-    lo, hi = ax.get_xlim()
-    shown = [t for t in ticks if lo <= t <= hi]
-    ax.xaxis.set_major_locator(FixedLocator(shown))
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
-    return result

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidParameterError
-from .comparison import Claim, plain_ratio_axis, verdict_from
+from .comparison import Claim, verdict_from
 
 ID = "griffiths2016"
 TITLE = "Nurse staffing and mortality in English trusts (Griffiths et al. 2016)"
@@ -442,4 +442,4 @@ def comparison_plot(estimates: pd.DataFrame, **kwargs):
     kwargs.setdefault("source", "Griffiths et al. 2016; NHS Digital, KH03, SHMI; icsresearch")
     kwargs.setdefault("reference", 1.0)
     kwargs.setdefault("log_scale", True)
-    return plain_ratio_axis(coef_plot(data, **kwargs))
+    return coef_plot(data, **kwargs)
