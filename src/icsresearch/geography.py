@@ -65,7 +65,18 @@ def _table(name: str) -> pd.DataFrame:
 
 
 def check_footprint(footprint: int | str) -> int:
-    """Return the footprint as an int, or raise a clear error."""
+    """Return the footprint as an int, or raise a clear error.
+
+    Parameters
+    ----------
+    footprint
+        2022 or 2026, as an int or a string.
+
+    Raises
+    ------
+    InvalidParameterError
+        Any other value.
+    """
     try:
         fp = int(footprint)
     except (TypeError, ValueError):
@@ -78,6 +89,18 @@ def check_footprint(footprint: int | str) -> int:
 
 
 def check_method(method: str) -> str:
+    """Return ``method`` if it is a trust-to-ICS method, or raise a clear error.
+
+    Parameters
+    ----------
+    method
+        ``"headquarters"``, ``"catchment"`` or ``"ae_activity"`` (see the module docstring).
+
+    Raises
+    ------
+    InvalidParameterError
+        Any other value.
+    """
     if method not in METHODS:
         raise InvalidParameterError(
             f"method={method!r} is not known; use one of {', '.join(METHODS)}."
@@ -86,7 +109,13 @@ def check_method(method: str) -> str:
 
 
 def normalise_icb_ons_code(codes: pd.Series) -> pd.Series:
-    """Map the 2023 ONS recodes (E54000063/64) back to the 2022 codes (E54000052/53)."""
+    """Map the 2023 ONS recodes (E54000063/64) back to the 2022 codes (E54000052/53).
+
+    Parameters
+    ----------
+    codes
+        ONS E54 codes; other values pass through unchanged.
+    """
     return codes.replace(ONS_RECODES_2023)
 
 
@@ -238,7 +267,33 @@ def icbs(
 def validate_ics_code(
     code: str, footprint: Footprint | str = 2022, source: Literal["real", "demo"] = "real"
 ) -> str:
-    """Return ``code`` if it is an ICB of the footprint, else raise listing the valid codes."""
+    """Return ``code`` if it is an ICB of the footprint, else raise listing the valid codes.
+
+    Parameters
+    ----------
+    code
+        ICB ODS code; case and surrounding spaces are ignored.
+    footprint
+        2022 or 2026.
+    source
+        ``"real"`` or ``"demo"`` (the demo's fictional codes ZQ01-ZQ42, ZN01-ZN06).
+
+    Returns
+    -------
+    str
+        The code, upper case.
+
+    Raises
+    ------
+    InvalidParameterError
+        An unknown code; the message lists every valid code with its name.
+
+    Examples
+    --------
+    >>> from icsresearch.geography import validate_ics_code
+    >>> validate_ics_code(" qyg ")  # doctest: +SKIP
+    'QYG'
+    """
     table = icbs(footprint, source)
     clean = str(code).strip().upper()
     if clean not in set(table["icb_code"]):
@@ -278,7 +333,13 @@ def _lsoa_2026() -> pd.DataFrame:
 
 
 def lsoa_to_icb(footprint: Footprint | str = 2022) -> pd.DataFrame:
-    """LSOA (2011) -> ICB of the footprint: lsoa11_code, icb_code, icb2022_code, ltla_code."""
+    """LSOA (2011) -> ICB of the footprint: lsoa11_code, icb_code, icb2022_code, ltla_code.
+
+    Parameters
+    ----------
+    footprint
+        2022 (42 ICBs) or 2026 (36 ICBs; the LSOAs of split ICBs follow their local authority).
+    """
     fp = check_footprint(footprint)
     if fp == 2022:
         lk = _lsoa_lookup()
@@ -392,6 +453,11 @@ def _eric_trust_types() -> pd.Series:
 def trusts(source: Literal["real", "demo"] = "real") -> pd.DataFrame:
     """NHS trusts known to the ODS extracts or the 2012-2019 panel sources (or the demo's trusts).
 
+    Parameters
+    ----------
+    source
+        ``"real"``, or ``"demo"`` for the fictional trusts of the synthetic demo data.
+
     Returns
     -------
     pandas.DataFrame
@@ -412,10 +478,24 @@ def harmonise_trust_codes(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Recode trusts to their latest code (``"latest"``) or leave them as reported.
 
-    Returns the recoded frame (the original code kept in ``<code_col>_reported``) and the mapping
-    that was applied (old_code, latest_code, steps, last_date) restricted to codes present.
     Aggregating rows that now share a code and year is the caller's job (the panel module does it
     with sums for counts and weighted means for rates).
+
+    Parameters
+    ----------
+    df
+        Any table with a trust-code column.
+    harmonise_to
+        ``"latest"`` follows the ODS succession chain to each code's latest successor;
+        ``"as_reported"`` leaves the codes alone.
+    code_col
+        The trust-code column.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        The recoded frame (the original code kept in ``<code_col>_reported``) and the mapping
+        that was applied (old_code, latest_code, steps, last_date), restricted to codes present.
     """
     if harmonise_to not in ("as_reported", "latest"):
         raise InvalidParameterError(
@@ -557,11 +637,29 @@ def trust_ics_weights(
 ) -> pd.DataFrame:
     """How each trust is shared among ICSs under a method (weights sum to 1 per trust).
 
+    Parameters
+    ----------
+    method
+        ``"headquarters"`` (weight 1 to the headquarters ICB), ``"catchment"`` (OHID 2022
+        patient catchment shares) or ``"ae_activity"`` (type-1 A&E attendances by patients' ICB,
+        winter 2022-23); see the module docstring.
+    footprint
+        2022 (42 ICBs) or 2026 (36 ICBs).
+    source
+        ``"real"``, or ``"demo"`` for the synthetic demo world.
+
     Returns
     -------
     pandas.DataFrame
         trust_code, icb_code, weight, method_used (the method, ``"<method> via_successor"`` or
         ``"headquarters (fallback)"``).
+
+    Examples
+    --------
+    >>> from icsresearch.geography import trust_ics_weights
+    >>> w = trust_ics_weights("catchment", 2022)  # doctest: +SKIP
+    >>> w.groupby("trust_code")["weight"].sum().round(9).eq(1).all()  # doctest: +SKIP
+    True
     """
     method, fp = check_method(method), check_footprint(footprint)
     if _check_source(source) == "demo":
@@ -576,6 +674,17 @@ def main_ics(
     footprint: Footprint | str = 2022,
     source: Literal["real", "demo"] = "real",
 ) -> pd.Series:
-    """trust_code -> the ICS with the largest weight (the headquarters ICS for that method)."""
+    """trust_code -> the ICS with the largest weight (the headquarters ICS for that method).
+
+    Parameters
+    ----------
+    method, footprint, source
+        As :func:`trust_ics_weights`.
+
+    Returns
+    -------
+    pandas.Series
+        ICB code indexed by trust code.
+    """
     w = trust_ics_weights(method, footprint, source)
     return w.drop_duplicates("trust_code").set_index("trust_code")["icb_code"]

@@ -648,7 +648,29 @@ REGISTRY: dict[str, RegistryFile] = {
 
 
 def get(name: str) -> RegistryFile:
-    """Look up a registry file by name, with a helpful error listing the valid names."""
+    """Look up a registry file by name, with a helpful error listing the valid names.
+
+    Parameters
+    ----------
+    name
+        Registry name, e.g. ``"hm_rtt"`` (see ``icsresearch data list``).
+
+    Returns
+    -------
+    RegistryFile
+        URL, sha256, path in the mirror layout, publisher, licence, years and reader.
+
+    Raises
+    ------
+    UnknownDatasetError
+        No such name; the message suggests close matches.
+
+    Examples
+    --------
+    >>> from icsresearch.data import get
+    >>> get("hm_rtt").publisher
+    'NHS England'
+    """
     try:
         return REGISTRY[name]
     except KeyError:

@@ -60,7 +60,13 @@ def cached_path(name: str) -> Path:
 
 
 def is_cached(name: str) -> bool:
-    """True if the cache holds the file (the hash is checked when it is used)."""
+    """True if the cache holds the file (the hash is checked when it is used).
+
+    Parameters
+    ----------
+    name
+        Registry name (see ``icsresearch data list``).
+    """
     return cached_path(name).is_file()
 
 
@@ -220,7 +226,22 @@ class FetchOutcome:
 
 
 def fetch_many(names: Iterable[str], *, progress: bool = True) -> list[FetchOutcome]:
-    """Fetch several files, carrying on past failures; see :func:`fetch`."""
+    """Fetch several files, carrying on past failures; see :func:`fetch`.
+
+    Parameters
+    ----------
+    names
+        Registry names (see ``icsresearch data list``).
+    progress
+        Show a progress bar while downloading.
+
+    Returns
+    -------
+    list of FetchOutcome
+        One per name, in order: ``status`` is ``"ok"`` (with ``path``), ``"missing"`` (not
+        cached, not in the mirror, and not downloadable) or ``"rejected"`` (wrong sha256), with
+        the error ``message``.
+    """
     outcomes = []
     for name in names:
         try:
@@ -245,7 +266,19 @@ class VerifyOutcome:
 
 
 def verify(names: Iterable[str] | None = None) -> list[VerifyOutcome]:
-    """Re-hash cached files (all by default). A file with the wrong hash is moved aside."""
+    """Re-hash cached files (all by default); a file with the wrong hash is moved aside.
+
+    Parameters
+    ----------
+    names
+        Registry names to check; ``None`` checks every registry file.
+
+    Returns
+    -------
+    list of VerifyOutcome
+        One per name: ``status`` is ``"ok"``, ``"not cached"`` or ``"rejected"`` (moved to
+        ``<cache>/_rejected/``), with a ``detail`` message.
+    """
     _hash_memo.clear()  # re-read the bytes, even if a file was rewritten within one mtime tick
     out = []
     for name in names if names is not None else REGISTRY:
@@ -273,6 +306,18 @@ def use_source_dir(folder: str | Path) -> Iterator[Path]:
 
     Files missing from the folder still come from the registry. ``ICSRESEARCH_SOURCE_DIR`` does the
     same for a whole process (papermill kernels inherit it).
+
+    Parameters
+    ----------
+    folder
+        A folder of files with the published names (or laid out like the mirror).
+
+    Examples
+    --------
+    >>> from icsresearch.data import use_source_dir
+    >>> from icsresearch.sources.rtt import read_rtt
+    >>> with use_source_dir("~/downloads/nhs"):  # doctest: +SKIP
+    ...     rtt = read_rtt()  # a newer RTT.csv from that folder, recorded as user-supplied
     """
     folder = Path(folder).expanduser().resolve()
     if not folder.is_dir():
@@ -322,6 +367,19 @@ def resolve(name: str, path: str | Path | None = None) -> ResolvedFile:
     ``path`` (a file, or a folder holding the published file name) wins and is not hash-checked;
     then a source folder (:func:`use_source_dir` or ``ICSRESEARCH_SOURCE_DIR``); then the registry
     via :func:`fetch`.
+
+    Parameters
+    ----------
+    name
+        Registry name of the file the reader expects.
+    path
+        A user-supplied file, or a folder holding a file with the published name; ``None`` for
+        the registry copy.
+
+    Returns
+    -------
+    ResolvedFile
+        ``path``, ``name``, ``sha256`` and ``verified`` (whether the bytes are the registry's).
     """
     entry = get(name)
     if path is not None:

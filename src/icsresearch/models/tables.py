@@ -160,7 +160,18 @@ class RegressionTable:
     """A rendered regression table: models in columns.
 
     Use :meth:`to_markdown`, :meth:`to_latex`, :meth:`to_html` (also the notebook display) or
-    :meth:`to_dataframe`. ``notes`` are the lines printed under the table.
+    :meth:`to_dataframe`. Made by :func:`regression_table`, not constructed directly.
+
+    Attributes
+    ----------
+    columns
+        Column (model) headings.
+    rows
+        The table body: estimate, statistic, section-header and summary rows.
+    notes
+        Lines printed under the table.
+    title
+        Caption, if any.
     """
 
     columns: list[str]

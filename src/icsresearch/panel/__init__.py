@@ -141,6 +141,34 @@ def ics_year_panel(
     (ICS weight x the volume named in the column's rule), shares are recomputed from summed
     numerators and denominators; population and deprivation come from LSOA data. The rule for
     each column is in ``df.ics.docs["aggregation"]``.
+
+    Parameters
+    ----------
+    source
+        ``"real"`` (published files through the registry) or ``"demo"`` (the seeded synthetic
+        dataset: fictional systems).
+    footprint
+        2022 (42 ICBs) or 2026 (36 ICBs).
+    method
+        How trusts are shared among ICSs: ``"headquarters"``, ``"catchment"`` or
+        ``"ae_activity"`` (see :mod:`icsresearch.geography`).
+    trust_types
+        Aggregate only these trust types (e.g. ``["acute non-specialist"]``).
+    cache
+        Reuse a cached build when inputs and options are unchanged.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every ICS in every year (``n_trusts`` is 0 where no trust reports); columns documented
+        in ``df.ics.docs``.
+
+    Examples
+    --------
+    >>> from icsresearch.panel import ics_year_panel
+    >>> ics = ics_year_panel("demo")
+    >>> ics["icb_code"].nunique(), ics.ics.synthetic
+    (42, True)
     """
     _check_source(source)
     fp = geography.check_footprint(footprint)
@@ -183,9 +211,32 @@ def ae_monthly(
 ) -> pd.DataFrame:
     """Monthly A&E by trust or ICS, April 2016 - March 2019, for SPC charts.
 
-    Columns: trust_code (or icb_code), period (first day of the month), year, attendances,
-    breaches, admissions, within_4hr_pct (100 x (1 - breaches/attendances), from sums).
-    ``department="type1"`` keeps major emergency departments only.
+    Parameters
+    ----------
+    source
+        ``"real"`` (NHS England monthly A&E) or ``"demo"`` (synthetic, with planted special
+        causes for SPC charts to find).
+    level
+        ``"trust"`` or ``"ics"`` (trust counts shared among ICSs by the method's weights).
+    footprint
+        2022 or 2026 (for ``level="ics"``).
+    method
+        Trust-to-ICS method for ``level="ics"``.
+    department
+        ``"all"`` department types, or ``"type1"`` (major emergency departments) only.
+
+    Returns
+    -------
+    pandas.DataFrame
+        trust_code (or icb_code), period (first day of the month), year, attendances,
+        breaches, admissions, within_4hr_pct (100 x (1 - breaches/attendances), from sums).
+
+    Examples
+    --------
+    >>> from icsresearch.panel import ae_monthly
+    >>> ae = ae_monthly("demo", level="ics")
+    >>> ae["period"].min().strftime("%Y-%m"), ae["period"].max().strftime("%Y-%m")
+    ('2016-04', '2019-03')
     """
     _check_source(source)
     fp = geography.check_footprint(footprint)

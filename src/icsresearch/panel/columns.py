@@ -463,7 +463,24 @@ ICS_YEAR_COLUMNS = ICS_ID_COLUMNS + ICS_COVARIATES + INDICATOR_COLUMNS
 
 
 def docs(columns=TRUST_YEAR_COLUMNS) -> pd.DataFrame:
-    """The column documentation as a table."""
+    """The column documentation as a table.
+
+    Parameters
+    ----------
+    columns
+        Column specifications: ``TRUST_YEAR_COLUMNS`` (default) or ``ICS_YEAR_COLUMNS``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        column, label, unit, source, year_convention, aggregation, description.
+
+    Examples
+    --------
+    >>> from icsresearch.panel import docs
+    >>> docs().set_index("column").loc["rtt_18wk_pct", "unit"]
+    '%'
+    """
     return pd.DataFrame(
         [
             (c.name, c.label, c.unit, c.source, c.year_convention, c.agg, c.description)

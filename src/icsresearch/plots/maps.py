@@ -69,6 +69,11 @@ def _layout_all() -> pd.DataFrame:
 def tile_layout(footprint: str | int = "2022") -> pd.DataFrame:
     """The tile layout of the 42 ICBs (``"2022"``) or the 36 systems from April 2026 (``"2026"``).
 
+    Parameters
+    ----------
+    footprint
+        ``"2022"`` or ``"2026"`` (an int is accepted).
+
     Returns
     -------
     pandas.DataFrame

@@ -387,6 +387,11 @@ def finish_figure(
 def format_financial_year(year: int) -> str:
     """``2012`` -> ``"2012/13"`` (the financial year starting 1 April ``year``).
 
+    Parameters
+    ----------
+    year
+        Financial-year start, a whole number.
+
     Examples
     --------
     >>> format_financial_year(2012)

@@ -26,13 +26,45 @@ def _reader_parts(name: str) -> tuple[str, str]:
 
 
 def read(name: str, path: str | Path | None = None) -> pd.DataFrame:
-    """Read registry file ``name`` into its tidy table (``path`` overrides the registry copy)."""
+    """Read registry file ``name`` into its tidy table (``path`` overrides the registry copy).
+
+    Parameters
+    ----------
+    name
+        Registry name (see ``icsresearch data list``).
+    path
+        A user-supplied file in the published layout, read without the hash check.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The reader's tidy table; ``attrs`` document the columns and record the file's origin.
+
+    Examples
+    --------
+    >>> from icsresearch.sources import read
+    >>> rtt = read("hm_rtt")  # doctest: +SKIP
+    >>> rtt.attrs["columns"]["rtt_18wk_pct"]["unit"]  # doctest: +SKIP
+    '%'
+    """
     module, func = _reader_parts(name)
     return getattr(importlib.import_module(module), func)(path)
 
 
 def schema(name: str) -> Schema:
-    """The column documentation of registry file ``name``'s reader."""
+    """The column documentation of registry file ``name``'s reader.
+
+    Parameters
+    ----------
+    name
+        Registry name (see ``icsresearch data list``).
+
+    Returns
+    -------
+    Schema
+        The columns the reader returns, with label, unit, description and year convention;
+        nothing is read.
+    """
     from ._base import Schema
 
     module, _ = _reader_parts(name)
