@@ -54,7 +54,8 @@ lint: $(DEV_STAMP)
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks --LabApp.default_url=/lab/tree/01-getting-started.ipynb $(LAB_FLAGS)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --LabApp.default_url=/lab/tree/01-getting-started.ipynb \
+		--MappingKernelManager.default_kernel_name=icsresearch $(LAB_FLAGS)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/run_all.py
