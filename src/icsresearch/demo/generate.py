@@ -442,7 +442,9 @@ def _simulate_panel(rng: np.random.Generator, cal: dict, trusts: pd.DataFrame) -
     # Derived columns, consistent with their definitions.
     panel["occupied_beds"] = (panel["beds_available"] * panel["occupancy_pct"] / 100).round(2)
     panel["beds_available"] = panel["beds_available"].round()
-    panel["rtt_incomplete_pathways"] = panel["rtt_incomplete_pathways"].round()
+    # RTT counts and share come from one return: published together or not at all.
+    both = panel["rtt_incomplete_pathways"].notna() & panel["rtt_18wk_pct"].notna()
+    panel["rtt_incomplete_pathways"] = panel["rtt_incomplete_pathways"].round().where(both)
     panel["rtt_within_18wk"] = (
         panel["rtt_incomplete_pathways"] * panel["rtt_18wk_pct"] / 100
     ).round()
@@ -544,6 +546,12 @@ def world(seed: int = SEED) -> DemoWorld:
     panel["data_source"] = SYNTHETIC
     panel = panel.dropna(subset=[c.name for c in INDICATOR_COLUMNS], how="all")
     ae = _ae_monthly(rng, cal, panel, trusts)
+    annual = ae.groupby(["trust_code", "year"], as_index=False)["attendances"].sum()
+    panel = panel.drop(columns="ae_attendances").merge(
+        annual.rename(columns={"attendances": "ae_attendances"}),
+        on=["trust_code", "year"],
+        how="left",
+    )
     icbs_2022 = icbs.drop(columns=["_acute", "_population"])
     return DemoWorld(
         regions[["region_code", "region_name"]],

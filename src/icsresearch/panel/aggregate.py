@@ -24,9 +24,10 @@ def aggregate(
     """Aggregate ``rows`` within ``keys`` using each column's rule.
 
     Missing values are skipped: a sum is over the rows that report the column (missing if none
-    do); a weighted mean uses rows reporting both the value and its volume weight, and falls back
-    to the ICS/merge weight alone when no row in the group reports the volume; a ratio uses rows
-    reporting both numerator and denominator.
+    do); a weighted mean uses rows reporting both the value and its volume weight (the first of
+    the rule's volumes that any row in the group reports), and falls back to the ICS/merge weight
+    alone when no row in the group reports a volume; a ratio uses rows reporting both numerator
+    and denominator.
     """
     keys = list(keys)
     df = rows.copy()
@@ -48,22 +49,21 @@ def aggregate(
         elif rule == "sum":
             out[col.name] = gsum(x.astype(float) * w)
         elif rule.startswith("mean:"):
-            volume = (
-                df[rule.split(":", 1)[1]].astype(float) if rule.split(":", 1)[1] in df else None
-            )
             xv = x.astype(float)
             ok = xv.notna()
-            if volume is not None:
-                vw = w * volume
-                use_v = ok & vw.notna() & (vw > 0)
-                num_v, den_v = gsum((xv * vw).where(use_v)), gsum(vw.where(use_v))
-            else:
-                num_v = den_v = pd.Series(np.nan, index=grouped_index)
+            result = pd.Series(np.nan, index=grouped_index)
+            # Volumes in order of preference: a group uses the first one any of its rows report.
+            for volume_name in rule.split(":", 1)[1].split("|"):
+                if volume_name not in df:
+                    continue
+                vw = w * df[volume_name].astype(float)
+                use = ok & vw.notna() & (vw > 0)
+                num, den = gsum((xv * vw).where(use)), gsum(vw.where(use))
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    result = result.fillna(num / den.where(den > 0))
             num_w, den_w = gsum((xv * w).where(ok)), gsum(w.where(ok))
             with np.errstate(invalid="ignore", divide="ignore"):
-                by_volume = num_v / den_v.where(den_v > 0)
-                by_weight = num_w / den_w.where(den_w > 0)
-            out[col.name] = by_volume.fillna(by_weight)
+                out[col.name] = result.fillna(num_w / den_w.where(den_w > 0))
         elif rule.startswith("ratio:"):
             _, frac, scale = rule.split(":")
             num_col, den_col = frac.split("/")

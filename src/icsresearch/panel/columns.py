@@ -9,9 +9,10 @@ Aggregation rules
 ``sum``
     Counts and stocks (FTE, beds, admissions, money): the sum over trusts, each multiplied by the
     trust's ICS weight.
-``mean:<weight>``
+``mean:<weight>`` or ``mean:<weight>|<fallback>``
     Rates and indices (A&E 4-hour %, SHMI, survey scores): the mean weighted by the trust's ICS
-    weight x ``<weight>`` (a volume column), over trusts reporting both.
+    weight x ``<weight>`` (a volume column), over trusts reporting both; where no trust in the
+    group reports ``<weight>``, the ``<fallback>`` volume is used instead.
 ``ratio:<num>/<den>:<scale>``
     Shares recomputed from summed numerators and denominators (x ``scale``), which is exact.
 ``first``
@@ -210,8 +211,18 @@ INDICATOR_COLUMNS = (
         "A&E within 4 hours",
         "%",
         f"NHS England A&E via {HM}",
-        "mean:admissions",
-        "Share of attendances admitted, transferred or discharged within 4 hours (all types).",
+        "mean:ae_attendances|admissions",
+        "Share of attendances admitted, transferred or discharged within 4 hours (all types). "
+        "Aggregated weighted by A&E attendances where known (2016/17-2018/19), else by admissions.",
+    ),
+    _c(
+        "ae_attendances",
+        "A&E attendances",
+        "count",
+        "NHS England monthly A&E statistics (NHS-R Community NHSRdatasets)",
+        "sum",
+        "All department types, summed over the months of the financial year; 2016/17-2018/19.",
+        "calendar months mapped to the April-March year",
     ),
     _c(
         "rtt_18wk_pct",

@@ -23,6 +23,7 @@ INPUTS = (
     "hm_staff_survey",
     "nhs_wellbeing",
     "hm_ae",
+    "ae_monthly",
     "hm_rtt",
     "hm_shmi",
     "hm_beds",
@@ -96,6 +97,12 @@ def _indicators() -> tuple[pd.DataFrame, list[dict]]:
     )
 
     parts.append(keep(ae.read_ae_annual(), {"ae_4hr_pct": "ae_4hr_pct"}))
+    monthly = ae.read_ae_monthly()
+    inputs.append(input_record(monthly))
+    attendances = monthly.groupby(["trust_code", "year"], as_index=False)["attendances"].sum(
+        min_count=1
+    )
+    parts.append(attendances.rename(columns={"attendances": "ae_attendances"}))
     parts.append(
         keep(
             rtt.read_rtt(),
