@@ -263,10 +263,15 @@ def panel_build(
 @app.command("demo")
 def demo(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("outputs/demo"),
+    workers: Annotated[int, typer.Option(help="Workers for the report batch.")] = 2,
 ) -> None:
-    """Run the main job on the embedded synthetic demo data (no network needed)."""
+    """Run the main job on the embedded synthetic demo data (no network needed).
+
+    Writes the demo panels, then the 42 per-ICS reports (``<out>/reports/``) and their index.
+    """
     from .demo import PLANTED
     from .panel import ae_monthly, ics_year_panel, trust_year_panel
+    from .reports.batch import run_batch
 
     console.print(
         "[bold]icsresearch demo[/]: the main job on [yellow]synthetic demo data[/] (fictional organisations)"
@@ -311,6 +316,31 @@ def demo(
     for p in written:
         console.print(f"  {p}", highlight=False)
 
+    # The main job: one report per system, on the demo data, with `workers` local kernels.
+    console.print(
+        f"[bold]Per-ICS reports[/] (42 systems, {workers} workers) into {out / 'reports'}"
+    )
+    result = run_batch(
+        all_systems=True,
+        footprint=2022,
+        source="demo",
+        out=out / "reports",
+        workers=workers,
+        console=err_console,
+    )
+    console.print(
+        f"[green]{result.n_ok} report(s) written[/], {result.n_skipped} unchanged, "
+        + (f"[red]{result.n_failed} failed[/]" if result.n_failed else "0 failed")
+        + f" in {result.wall_seconds:.0f} s.",
+        highlight=False,
+    )
+    for o in result.outcomes:
+        if o["status"] == "failed":
+            console.print(f"  [red]failed[/] {o['code']}: {o.get('error')}", highlight=False)
+    console.print(f"[bold]Open the index:[/] {result.index}", highlight=False, soft_wrap=True)
+    if result.n_failed:
+        raise typer.Exit(3)
+
 
 @app.command("version")
 def version() -> None:
@@ -319,6 +349,24 @@ def version() -> None:
 
     for key, value in describe_environment().items():
         console.print(f"{key}: {value}", highlight=False)
+
+
+def _register_command_modules() -> None:
+    """Commands defined beside the code they drive (``<package>.command.register(app)``)."""
+    import importlib
+
+    for package in ("reports", "replications"):
+        name = f"icsresearch.{package}.command"
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name not in (f"icsresearch.{package}", name):
+                raise
+            continue
+        module.register(app)
+
+
+_register_command_modules()
 
 
 def main() -> None:

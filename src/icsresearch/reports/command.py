@@ -1,0 +1,138 @@
+"""``icsresearch reports``: the per-ICS report batch on the command line.
+
+Exit codes: 0 every report succeeded (or was unchanged); 1 nothing ran (bad parameters, unknown
+codes, no kernel, another batch writing into the folder...); 3 some reports failed (the others
+are complete and the index marks the failures); 130 interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+#: Exit code when at least one report failed.
+EXIT_SOME_FAILED = 3
+#: Exit code after Ctrl-C (128 + SIGINT, the shell convention).
+EXIT_INTERRUPTED = 130
+
+
+def _reports(
+    ics: Annotated[
+        list[str] | None,
+        typer.Option("--ics", help="ICS (ICB) code to report on; repeat for several."),
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every system of the footprint.")] = False,
+    footprint: Annotated[
+        str, typer.Option(help="ICS footprint: 2022 (42 systems) or 2026 (36).")
+    ] = "2022",
+    source: Annotated[
+        str, typer.Option(help="demo (synthetic, offline) or real (published NHS files).")
+    ] = "demo",
+    year: Annotated[
+        int, typer.Option(help="Financial-year start of the comparisons (2018 = 2018/19).")
+    ] = 2018,
+    method: Annotated[
+        str, typer.Option(help="Trust-to-ICS method: headquarters, catchment or ae_activity.")
+    ] = "headquarters",
+    workers: Annotated[
+        int, typer.Option(help="Local workers, one kernel each (ignored with --scheduler).")
+    ] = 2,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Run on an existing Dask cluster: scheduler address, e.g. tcp://host:8786."
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("outputs/reports"),
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Redo reports whose inputs and parameters are unchanged."),
+    ] = False,
+    notebook: Annotated[
+        Path | None,
+        typer.Option(help="Report notebook (default: notebooks/reports/ics_profile.ipynb)."),
+    ] = None,
+    kernel: Annotated[
+        str, typer.Option(help="Registered Jupyter kernel to run on.")
+    ] = "icsresearch",
+    fresh_kernels: Annotated[
+        bool,
+        typer.Option("--fresh-kernels", help="Start a new kernel for every report (slower)."),
+    ] = False,
+    timeout: Annotated[
+        int, typer.Option(help="Seconds a notebook cell may run before the report fails.")
+    ] = 600,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Execute the ICS report notebook per system: HTML, figures, manifests and an index.
+
+    Writes OUT/<code>/report.ipynb, report.html, figures/ and manifest.json, and OUT/index.html.
+    Unchanged reports are skipped (--force redoes them); a failing report never stops the others.
+    """
+    from rich.console import Console
+
+    from .batch import run_batch
+
+    console = Console(stderr=True)
+    try:
+        result = run_batch(
+            ics,
+            all_systems=all_,
+            footprint=footprint,
+            source=source,
+            year=year,
+            method=method,
+            out=out,
+            workers=workers,
+            scheduler=scheduler,
+            force=force,
+            notebook=notebook,
+            kernel_name=kernel,
+            fresh_kernels=fresh_kernels,
+            cell_timeout=timeout,
+            progress=not quiet,
+            console=console,
+        )
+    except KeyboardInterrupt:
+        console.print(
+            f"[yellow]interrupted[/]: finished reports are complete in {out}; no partial report "
+            "was left. Run the same command again to finish (unchanged reports are skipped).",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    out_console = Console()
+    where = f"on {scheduler}" if scheduler else f"with {workers} local worker(s)"
+    out_console.print(
+        f"[green]{result.n_ok} report(s) written[/], {result.n_skipped} unchanged (skipped), "
+        + (f"[red]{result.n_failed} failed[/]" if result.n_failed else "0 failed")
+        + f" in {result.wall_seconds:.1f} s {where}.",
+        highlight=False,
+    )
+    for o in result.outcomes:
+        if o["status"] == "failed":
+            out_console.print(
+                f"  [red]failed[/] {o['code']}: {o.get('error') or 'unknown error'} "
+                f"(see {result.out_dir / o['code'] / 'report.ipynb'})",
+                highlight=False,
+                soft_wrap=True,
+            )
+    out_console.print(f"Index: {result.index}", highlight=False, soft_wrap=True)
+    if source == "demo":
+        out_console.print(
+            "[yellow]synthetic demo data[/]: fictional organisations, not real NHS figures."
+        )
+    if result.n_failed:
+        raise typer.Exit(EXIT_SOME_FAILED)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``reports`` command to the ``icsresearch`` application.
+
+    Parameters
+    ----------
+    app
+        The typer application of :mod:`icsresearch.cli`.
+    """
+    app.command("reports")(_reports)

@@ -1,0 +1,457 @@
+"""Report figures the chart library does not draw itself: a highlighted scatter, the tile map of
+the fictional demo systems, and saving a figure once for both the notebook and ``figures/``.
+
+All figures use the house style of :mod:`icsresearch.plots.style` (footer, units on axes,
+"synthetic demo data" stamp) and return a :class:`~icsresearch.plots.style.PlotResult`.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidParameterError
+
+
+def scatter_highlight(
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    highlight: str,
+    label: str,
+    xlabel: str,
+    ylabel: str,
+    title: str | None = None,
+    highlight_name: str = "This system's trusts",
+    source: str | None = None,
+    note: str | None = None,
+    synthetic: bool = False,
+    ax=None,
+):
+    """A scatter of every unit with the highlighted ones in NHS Blue and labelled.
+
+    Other units are grey; the least-squares line over all units and Pearson's r are drawn.
+
+    Parameters
+    ----------
+    data
+        One row per unit.
+    x, y
+        Numeric columns.
+    highlight
+        Boolean column marking the units to highlight.
+    label
+        Column with the labels of highlighted points.
+    xlabel, ylabel
+        Axis labels with units, e.g. ``"Managers per 100 beds (FTE)"``.
+    title, highlight_name, source, note, synthetic, ax
+        As the other charts (:mod:`icsresearch.plots`).
+
+    Returns
+    -------
+    PlotResult
+        ``.data``: the units drawn (``x``, ``y``, ``highlighted``, ``label``); ``.summary``:
+        ``n``, ``n_missing``, ``pearson_r``, ``slope``, ``intercept``.
+    """
+    from ..plots import style
+
+    style.require_columns(data, [x, y, highlight, label], "scatter data")
+    xs = pd.to_numeric(data[x], errors="coerce")
+    ys = pd.to_numeric(data[y], errors="coerce")
+    ok = xs.notna() & ys.notna() & np.isfinite(xs) & np.isfinite(ys)
+    drawn = pd.DataFrame(
+        {
+            "x": xs[ok].to_numpy(float),
+            "y": ys[ok].to_numpy(float),
+            "highlighted": data.loc[ok, highlight].astype(bool).to_numpy(),
+            "label": data.loc[ok, label].astype(str).to_numpy(),
+        }
+    )
+    summary: dict[str, Any] = {"n": int(ok.sum()), "n_missing": int((~ok).sum())}
+    if len(drawn) >= 3 and drawn["x"].std() > 0 and drawn["y"].std() > 0:
+        slope, intercept = np.polyfit(drawn["x"], drawn["y"], 1)
+        summary.update(
+            pearson_r=float(np.corrcoef(drawn["x"], drawn["y"])[0, 1]),
+            slope=float(slope),
+            intercept=float(intercept),
+        )
+    with style.house_style():
+        fig, ax = style.new_figure(ax, figsize=(8.0, 5.2))
+        rest = drawn[~drawn["highlighted"]]
+        hl = drawn[drawn["highlighted"]]
+        ax.scatter(
+            rest["x"],
+            rest["y"],
+            s=22,
+            color=style.CONTEXT_COLOUR,
+            edgecolor="white",
+            linewidth=0.4,
+            label=f"Other trusts in England (n={len(rest)})",
+            zorder=2,
+        )
+        ax.scatter(
+            hl["x"],
+            hl["y"],
+            s=48,
+            marker="D",
+            color=style.HIGHLIGHT_COLOUR,
+            edgecolor="black",
+            linewidth=0.6,
+            label=f"{highlight_name} (n={len(hl)})",
+            zorder=4,
+        )
+        if "slope" in summary:
+            grid = np.linspace(drawn["x"].min(), drawn["x"].max(), 50)
+            ax.plot(
+                grid,
+                summary["intercept"] + summary["slope"] * grid,
+                color=style.REFERENCE_COLOUR,
+                ls="--",
+                lw=1.2,
+                label=f"Least-squares line, all trusts (r = {summary['pearson_r']:.2f})",
+                zorder=3,
+            )
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if title:
+            ax.set_title(title)
+        ax.legend(loc="best", fontsize=8)
+        style.finish_figure(fig, source=source, note=note, synthetic=synthetic)
+        if len(hl):
+            label_points(ax, hl["x"].to_numpy(), hl["y"].to_numpy(), hl["label"].tolist())
+    return style.PlotResult(fig, drawn, summary, kind="scatter")
+
+
+def label_points(ax, xs, ys, labels, *, fontsize: float = 7.5) -> list:
+    """Label points without a layout pass: a greedy search over offsets in axes fractions.
+
+    :func:`icsresearch.plots.style.place_labels` measures text after laying the figure out,
+    which costs a full draw per call; short labels (trust codes) are estimated well enough from
+    their length, so this places them from the axes limits alone.
+
+    Parameters
+    ----------
+    ax
+        The axes (limits already set by the plotted data).
+    xs, ys
+        Point coordinates in data units.
+    labels
+        One text per point.
+    fontsize
+        Label size in points.
+
+    Returns
+    -------
+    list of matplotlib.text.Annotation
+    """
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    w_in, h_in = ax.figure.get_size_inches()
+    # axes fraction of one character and one line (axes about 80% of the figure)
+    char_w = fontsize * 0.62 / 72 / (0.8 * w_in)
+    line_h = fontsize * 1.3 / 72 / (0.75 * h_in)
+    fx = (np.asarray(xs, float) - x0) / ((x1 - x0) or 1.0)
+    fy = (np.asarray(ys, float) - y0) / ((y1 - y0) or 1.0)
+    taken = [(x - 0.006, y - 0.01, x + 0.006, y + 0.01) for x, y in zip(fx, fy, strict=True)]
+    offsets = [(4, 3), (4, -9), (-4, 3), (-4, -9), (0, 8), (0, -13), (10, 10), (-10, -16)]
+    out = []
+    for i in np.argsort(-fy):
+        width = char_w * len(str(labels[i]))
+        chosen = offsets[0]
+        for dx, dy in offsets:
+            bx = fx[i] + dx / 72 / (0.8 * w_in) - (width if dx < 0 else 0)
+            by = fy[i] + dy / 72 / (0.75 * h_in)
+            box = (bx, by, bx + width, by + line_h)
+            inside = box[0] >= 0 and box[2] <= 1 and box[1] >= 0 and box[3] <= 1
+            if inside and not any(_overlaps(box, t) for t in taken):
+                chosen = (dx, dy)
+                taken.append(box)
+                break
+        dx, dy = chosen
+        ann = ax.annotate(
+            str(labels[i]),
+            (xs[i], ys[i]),
+            xytext=(dx, dy),
+            textcoords="offset points",
+            ha="right" if dx < 0 else ("center" if dx == 0 else "left"),
+            va="bottom",
+            fontsize=fontsize,
+            zorder=6,
+        )
+        ann.set_in_layout(False)
+        out.append(ann)
+    return out
+
+
+def _overlaps(a, b) -> bool:
+    return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
+
+
+# --- trends ----------------------------------------------------------------------------------
+
+
+def trend_grid(
+    panels: Sequence[dict[str, Any]],
+    *,
+    ics_name: str,
+    region_name: str,
+    title: str | None = None,
+    source: str | None = None,
+    note: str | None = None,
+    synthetic: bool = False,
+    ncols: int = 2,
+):
+    """Small multiples of :func:`~icsresearch.plots.ics_vs_england`, one legend for all.
+
+    Parameters
+    ----------
+    panels
+        One dict per indicator: ``series`` (``{"ics", "region", "england"}`` -> ``year, value``
+        tables), ``label``, ``units``.
+    ics_name, region_name
+        Legend names of the system and its region (England is ``"England"``).
+    title, source, note, synthetic
+        As the other charts.
+    ncols
+        Columns of the grid.
+
+    Returns
+    -------
+    PlotResult
+        ``.data``: the long table of every panel (``indicator, series, year, financial_year,
+        value, role``); ``.summary``: per-indicator gap years.
+    """
+    from matplotlib.figure import Figure
+
+    from ..plots import ics_vs_england, style
+
+    if not panels:
+        raise InvalidParameterError("trend_grid: no indicators to draw")
+    nrows = -(-len(panels) // ncols)
+    with style.house_style():
+        fig = Figure(figsize=(10.0, 3.4 * nrows + 0.9), layout="constrained")
+        axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False).ravel())
+        tables, summary = [], {}
+        for ax, panel in zip(axes, panels, strict=False):
+            s = panel["series"]
+            res = ics_vs_england(
+                s["ics"],
+                s["england"],
+                s.get("region"),
+                value="value",
+                ics_name=ics_name,
+                region_name=region_name,
+                units=panel.get("units"),
+                ylabel=panel["label"],
+                title=panel["label"],
+                source=source,
+                note=note,
+                synthetic=synthetic,
+                ax=ax,
+            )
+            ax.set_xlabel("")
+            legend = ax.get_legend()
+            if legend is not None:
+                legend.remove()
+            tables.append(res.data.assign(indicator=panel["label"]))
+            summary[panel["label"]] = res.summary["gap_years"]
+        for ax in axes[len(panels) :]:
+            ax.set_visible(False)
+        handles, labels = axes[0].get_legend_handles_labels()
+        # one legend above the panels, carrying the title (a separate suptitle would collide
+        # with an "outside" legend under constrained layout)
+        fig.legend(
+            handles,
+            labels,
+            loc="outside upper center",
+            ncols=len(labels),
+            fontsize=9,
+            title=title,
+            title_fontproperties={"weight": "bold", "size": 12},
+        )
+        # the last call's footer carries its own note: rewrite it once for the whole grid
+        style.finish_figure(fig, source=source, note=note, synthetic=synthetic)
+    data = pd.concat(tables, ignore_index=True)
+    return style.PlotResult(fig, data, {"gap_years": summary}, kind="trend_grid")
+
+
+# --- tile map --------------------------------------------------------------------------------
+
+
+def _layout_region(region_name: str) -> str:
+    """The real NHS region whose tiles a demo region borrows (same number of systems)."""
+    from ..demo.generate import REGIONS
+
+    for _code, name, real in REGIONS:
+        if name == region_name:
+            return real
+    raise InvalidParameterError(f"demo region {region_name!r} is not one of the demo regions")
+
+
+def demo_tile_positions(icbs: pd.DataFrame, footprint: int | str) -> pd.DataFrame:
+    """Place the fictional demo systems on the tiles of the real layout.
+
+    Each demo region copies the number of systems of one real NHS region (both footprints), so
+    the k-th demo system of a region (by code) takes the k-th tile of that real region (by row,
+    then column). The tiles show the demo names; the geography is as fictional as the systems.
+
+    Parameters
+    ----------
+    icbs
+        The demo systems (``geography.icbs(footprint, "demo")``).
+    footprint
+        2022 or 2026.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``icb_code`` (demo), ``layout_code`` (the real tile it occupies), ``short_name``.
+    """
+    from ..plots import tile_layout
+
+    lay = tile_layout(str(footprint)).sort_values(["row", "col"])
+    rows = []
+    for region, grp in icbs.groupby("region_name", sort=True):
+        tiles = lay[lay["region"] == _layout_region(str(region))]["icb_code"].tolist()
+        codes = sorted(grp["icb_code"])
+        if len(tiles) != len(codes):
+            raise InvalidParameterError(
+                f"demo region {region!r} has {len(codes)} systems but its layout region has "
+                f"{len(tiles)} tiles in the {footprint} footprint"
+            )
+        short = grp.set_index("icb_code")["short_name"]
+        rows += [(c, t, short[c]) for c, t in zip(codes, tiles, strict=True)]
+    return pd.DataFrame(rows, columns=["icb_code", "layout_code", "short_name"])
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(str(text), 11, break_long_words=False)
+
+
+def ics_tile_map(
+    values: pd.DataFrame,
+    *,
+    footprint: int | str,
+    highlight: str,
+    synthetic: bool,
+    icbs: pd.DataFrame | None = None,
+    **kwargs,
+):
+    """:func:`icsresearch.plots.tile_map` for real or demo systems.
+
+    Real codes go straight to the chart library. Demo codes (ZQ01...) are first placed on real
+    tiles (:func:`demo_tile_positions`) and the tile labels then show the demo names, so no real
+    system's name appears on demo data.
+
+    Parameters
+    ----------
+    values
+        ``icb_code, value``: one row per system.
+    footprint
+        2022 or 2026.
+    highlight
+        The system to outline.
+    synthetic
+        Demo data (stamped, and placed with :func:`demo_tile_positions`).
+    icbs
+        The demo systems (``geography.icbs(footprint, "demo")``); required for demo data.
+    **kwargs
+        Passed to :func:`~icsresearch.plots.tile_map` (``units``, ``title``, ``value_format``...).
+
+    Returns
+    -------
+    PlotResult
+    """
+    from ..plots import tile_map
+
+    if not synthetic:
+        return tile_map(
+            values, value="value", footprint=str(footprint), highlight=highlight, **kwargs
+        )
+    if icbs is None:
+        raise InvalidParameterError("ics_tile_map: pass icbs= (the demo systems) for demo data")
+    pos = demo_tile_positions(icbs, footprint)
+    to_tile = dict(zip(pos["icb_code"], pos["layout_code"], strict=True))
+    placed = values.assign(icb_code=values["icb_code"].map(to_tile))
+    res = tile_map(
+        placed,
+        value="value",
+        footprint=str(footprint),
+        highlight=to_tile[highlight],
+        synthetic=True,
+        **kwargs,
+    )
+    # Relabel the tiles: _draw_tiles writes one label text per tile (plus one value text when
+    # values are shown), in the order of res.data; check that before touching anything.
+    per_tile = 2 if kwargs.get("show_values", True) else 1
+    texts = res.ax.texts
+    tiles = res.data.reset_index(drop=True)
+    demo_of = dict(zip(pos["layout_code"], pos["short_name"], strict=True))
+    if len(texts) < per_tile * len(tiles):
+        raise RuntimeError("tile_map drew fewer texts than tiles; the relabelling needs updating")
+    for i, tile in tiles.iterrows():
+        t = texts[per_tile * i]
+        if " ".join(t.get_text().split()) != " ".join(str(tile["short_name"]).split()):
+            raise RuntimeError(
+                f"tile_map text {t.get_text()!r} is not the label of tile {tile['icb_code']}; "
+                "the relabelling for demo systems needs updating"
+            )
+        t.set_text(_wrap(demo_of.get(tile["icb_code"], "")))
+    layout_to_demo = dict(zip(pos["layout_code"], pos["icb_code"], strict=True))
+    data = res.data.copy()
+    data["layout_code"] = data["icb_code"]
+    data["icb_code"] = data["layout_code"].map(layout_to_demo)
+    data["short_name"] = data["layout_code"].map(demo_of)
+    data["icb_name"] = data["icb_code"].map(icbs.set_index("icb_code")["icb_name"])
+    data = data.drop(
+        columns=[c for c in ("icb_ons_code", "predecessors", "successors") if c in data]
+    )
+    res.data = data
+    res.summary["highlight"] = highlight
+    res.summary["missing"] = [layout_to_demo.get(c, c) for c in res.summary.get("missing", [])]
+    return res
+
+
+# --- saving -------------------------------------------------------------------------------------
+
+
+def show(result, name: str, figures_dir: str | Path | None, *, dpi: int = 100):
+    """Save a chart under ``figures_dir`` (PNG + its data) and display the saved PNG.
+
+    The PNG is rendered once and shown in the notebook at the figure's size (the file has
+    ``dpi`` pixels per inch, so it stays sharp in the HTML). Without ``figures_dir`` the chart
+    is displayed directly and nothing is written.
+
+    Parameters
+    ----------
+    result
+        A chart (:class:`~icsresearch.plots.style.PlotResult`); its figure is closed afterwards.
+    name
+        File name without suffix, e.g. ``"funnel_ae"``.
+    figures_dir
+        Folder for the files; ``""`` or ``None`` writes nothing.
+    dpi
+        Resolution of the PNG.
+
+    Returns
+    -------
+    dict
+        ``{"png": path, ...}`` as :meth:`PlotResult.save`, or ``{}`` when nothing was saved.
+    """
+    from IPython.display import Image, display
+
+    if not figures_dir:
+        display(result)
+        result.close()
+        return {}
+    written = result.save(Path(figures_dir) / name, dpi=dpi)
+    width_px = int(round(result.fig.get_figwidth() * 96))
+    display(Image(filename=str(written["png"]), width=width_px))
+    result.close()
+    return {k: str(v) for k, v in written.items()}

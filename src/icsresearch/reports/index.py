@@ -1,0 +1,212 @@
+"""``DIR/index.html``: every report in the output folder with its status and headline figures.
+
+Built from the ``manifest.json`` of each report folder, so reports skipped as unchanged, and
+reports from earlier runs into the same folder, are listed too.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .params import check_code_shape
+
+_CSS = """
+body { font-family: Arial, "Helvetica Neue", sans-serif; color: #231f20; margin: 2em auto;
+       max-width: 1200px; padding: 0 1em; }
+h1 { color: #005eb8; margin-bottom: 0.2em; }
+p.meta { color: #425563; margin-top: 0; }
+.synthetic { background: #fff4e5; border-left: 6px solid #d55e00; padding: 0.6em 1em; }
+.failed-box { background: #fdecee; border-left: 6px solid #8a1538; padding: 0.6em 1em; }
+table { border-collapse: collapse; width: 100%; font-size: 0.92em; }
+th { text-align: left; background: #e8edee; padding: 6px 8px; position: sticky; top: 0; }
+td { padding: 5px 8px; border-bottom: 1px solid #e8edee; vertical-align: top; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.failed td { background: #fdecee; }
+.status { font-weight: bold; padding: 1px 6px; border-radius: 3px; }
+.status.ok { color: #006747; } .status.failed { color: #8a1538; }
+.status.unchanged { color: #425563; }
+.error { color: #8a1538; font-size: 0.9em; }
+a { color: #005eb8; }
+"""
+
+HEADLINE_COLUMNS = (
+    ("population", "Population", ",.0f"),
+    ("ae_4hr_pct", "A&E within 4 h (%)", ".1f"),
+    ("rtt_18wk_pct", "RTT within 18 wk (%)", ".1f"),
+    ("shmi", "SHMI", ".3f"),
+    ("management_score", "Management score", ".1f"),
+)
+
+
+def read_manifests(out_dir: Path) -> dict[str, dict[str, Any]]:
+    """``code -> manifest`` for every report folder in ``out_dir`` (unreadable ones skipped).
+
+    Parameters
+    ----------
+    out_dir
+        The batch output folder.
+    """
+    found = {}
+    for sub in sorted(Path(out_dir).iterdir()) if Path(out_dir).is_dir() else []:
+        if not sub.is_dir() or sub.name.startswith("."):
+            continue
+        try:
+            check_code_shape(sub.name)
+            found[sub.name] = json.loads((sub / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _fmt(value: Any, spec: str) -> str:
+    try:
+        return format(float(value), spec)
+    except (TypeError, ValueError):
+        return "-"
+
+
+def write_index(
+    out_dir: Path,
+    *,
+    order: Sequence[str] = (),
+    this_run: Mapping[str, str] | None = None,
+    title: str = "ICS profiles",
+) -> Path:
+    """Write ``out_dir/index.html`` (atomically) and return its path.
+
+    Parameters
+    ----------
+    out_dir
+        The batch output folder.
+    order
+        Codes to list first, in this order (the batch's systems); other report folders follow.
+    this_run
+        ``code -> "ok" | "failed" | "unchanged"`` for the reports of the run that writes the
+        index (others show the status in their manifest).
+    title
+        Page title.
+    """
+    out_dir = Path(out_dir)
+    manifests = read_manifests(out_dir)
+    this_run = dict(this_run or {})
+    codes = [c for c in order if c in manifests] + sorted(c for c in manifests if c not in order)
+    rows = []
+    n_failed = 0
+    synthetic = False
+    params_seen = set()
+    england: dict[str, Any] = {}
+    for code in codes:
+        m = manifests[code]
+        status = this_run.get(code) or m.get("status", "?")
+        failed = m.get("status") != "ok"
+        n_failed += failed
+        p = m.get("parameters", {})
+        params_seen.add((p.get("source"), p.get("footprint"), p.get("year"), p.get("method")))
+        synthetic = synthetic or bool(m.get("synthetic")) or p.get("source") == "demo"
+        head = m.get("headline") or {}
+        if not england and head:
+            england = {k: head.get(f"england_{k}") for k, _, _ in HEADLINE_COLUMNS}
+        system = m.get("system") or {}
+        name = system.get("short_name") or system.get("icb_name") or ""
+        region = system.get("region_name") or ""
+        links = []
+        if (out_dir / code / "report.html").is_file():
+            links.append(f'<a href="{code}/report.html">report</a>')
+        if (out_dir / code / "report.ipynb").is_file():
+            links.append(f'<a href="{code}/report.ipynb">notebook</a>')
+        links.append(f'<a href="{code}/manifest.json">manifest</a>')
+        cls = "failed" if failed else ("unchanged" if status == "unchanged" else "ok")
+        label = "failed" if failed else ("ok (unchanged)" if status == "unchanged" else "ok")
+        cells = [
+            f"<td><b>{html.escape(code)}</b></td>",
+            f"<td>{html.escape(name)}</td>",
+            f"<td>{html.escape(region)}</td>",
+            f'<td><span class="status {cls}">{label}</span>'
+            + (
+                f'<div class="error">{html.escape(str(m.get("error") or ""))}</div>'
+                if failed
+                else ""
+            )
+            + "</td>",
+        ]
+        for key, _, spec in HEADLINE_COLUMNS:
+            cells.append(f'<td class="num">{_fmt(head.get(key), spec)}</td>')
+        secs = (m.get("timings_seconds") or {}).get("total")
+        cells.append(f'<td class="num">{_fmt(secs, ".1f")}</td>')
+        cells.append(f"<td>{' · '.join(links)}</td>")
+        rows.append(f'<tr class="{"failed" if failed else ""}">{"".join(cells)}</tr>')
+
+    header = "".join(
+        f"<th>{h}</th>"
+        for h in (
+            "Code",
+            "System",
+            "Region",
+            "Status",
+            *(h for _, h, _ in HEADLINE_COLUMNS),
+            "Seconds",
+            "Files",
+        )
+    )
+    eng_row = ""
+    if england and any(v is not None for v in england.values()):
+        eng_cells = "".join(
+            f'<td class="num">{_fmt(england.get(k), spec) if k != "population" else ""}</td>'
+            for k, _, spec in HEADLINE_COLUMNS
+        )
+        eng_row = f"<tr><td></td><td><i>England</i></td><td></td><td></td>{eng_cells}<td></td><td></td></tr>"
+    if len(params_seen) == 1:
+        src, fp, year, method = next(iter(params_seen))
+        fy = f"{year}/{(int(year) + 1) % 100:02d}" if year else "?"
+        meta = (
+            f"{len(codes)} systems · {fp} footprint · {src} data · {fy} · trusts attributed "
+            f"by {str(method).replace('_', ' ')}"
+        )
+    else:
+        meta = f"{len(codes)} reports with mixed parameters (see each manifest)"
+    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    banner = (
+        '<p class="synthetic"><b>Synthetic demo data.</b> Every organisation and figure in these '
+        "reports is fictional; none is a real NHS figure.</p>"
+        if synthetic
+        else ""
+    )
+    failed_box = (
+        f'<p class="failed-box"><b>{n_failed} report(s) failed.</b> Each failed report keeps its '
+        "executed notebook with the error shown; fix the cause and re-run (unchanged reports "
+        "are skipped).</p>"
+        if n_failed
+        else ""
+    )
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title><style>{_CSS}</style></head>
+<body>
+<h1>{html.escape(title)}</h1>
+<p class="meta">{html.escape(meta)} · index written {now} by icsresearch</p>
+{banner}{failed_box}
+<table>
+<thead><tr>{header}</tr></thead>
+<tbody>
+{eng_row}
+{chr(10).join(rows)}
+</tbody></table>
+<p class="meta">Headline figures are for the report year. England: all trusts combined with the
+ICS panel's rules. Each report folder holds report.html, the executed notebook, figures/ (PNG and
+the data behind each chart) and manifest.json (parameters, input hashes, versions, git revision,
+timings).</p>
+</body></html>
+"""
+    target = out_dir / "index.html"
+    tmp = out_dir / f".index.html.{uuid.uuid4().hex[:8]}.tmp"
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, target)
+    return target

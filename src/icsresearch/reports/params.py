@@ -1,0 +1,199 @@
+"""Report parameters: validated against the reference geography before anything runs.
+
+The same checks serve the notebook's first cell and the batch, so a bad code fails in the same
+words everywhere: an unknown ICS code lists every valid code of the footprint and source.
+Validated values are plain data (strings and ints); the batch hands them to papermill, which
+writes them into the notebook's injected-parameters cell as literals. Output paths are built from
+validated codes only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidParameterError
+
+#: Financial years (start) a report can describe: the years the trust-year panel covers.
+REPORT_YEARS = tuple(range(2012, 2019))
+DEFAULT_YEAR = 2018
+SOURCES = ("demo", "real")
+#: ICB ODS codes: three-character Q-codes (2022) and the five-character codes of the boards
+#: created in April 2026 (e.g. ``D7T5G``); the demo's ZQ01/ZN01. Nothing else reaches a path.
+_CODE_PATTERN = re.compile(r"^[A-Z0-9]{3,5}$")
+#: The parameters the notebook declares, in order.
+PARAMETER_NAMES = ("ics_code", "footprint", "source", "year", "method")
+
+
+@dataclass(frozen=True)
+class ReportParameters:
+    """Validated parameters of one ICS report.
+
+    Attributes
+    ----------
+    ics_code
+        ODS code of the system (upper case, e.g. ``"QYG"``; demo ``"ZQ01"``).
+    footprint
+        2022 (42 ICBs) or 2026 (36 ICBs).
+    source
+        ``"demo"`` (synthetic, offline) or ``"real"`` (published files through the registry).
+    year
+        Financial-year start of the cross-sectional comparisons (2018 = 2018/19).
+    method
+        Trust-to-ICS method: ``"headquarters"``, ``"catchment"`` or ``"ae_activity"``.
+    """
+
+    ics_code: str
+    footprint: int
+    source: str
+    year: int
+    method: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values, in the notebook's parameter order."""
+        return asdict(self)
+
+    @property
+    def fy(self) -> str:
+        """The financial-year label of ``year``, e.g. ``"2018/19"``."""
+        return f"{self.year}/{(self.year + 1) % 100:02d}"
+
+
+def check_source(source: Any) -> str:
+    """Return ``source`` if it is ``"demo"`` or ``"real"``, else raise a clear error.
+
+    Parameters
+    ----------
+    source
+        The data source asked for.
+    """
+    if source not in SOURCES:
+        raise InvalidParameterError(
+            f"source={source!r} is not known; use 'demo' (synthetic demo data, offline) or "
+            "'real' (published NHS files through the registry; set ICSRESEARCH_MIRROR offline)."
+        )
+    return str(source)
+
+
+def check_year(year: Any) -> int:
+    """Return ``year`` as an int if it is a financial-year start the panels cover.
+
+    Parameters
+    ----------
+    year
+        A financial-year start (``2018`` or ``"2018"`` for 2018/19).
+    """
+    value: int | None = None
+    if isinstance(year, float) and year.is_integer():
+        value = int(year)
+    elif not isinstance(year, bool | float):
+        try:
+            value = int(str(year).strip())
+        except (TypeError, ValueError):
+            value = None
+    if value not in REPORT_YEARS:
+        raise InvalidParameterError(
+            f"year={year!r} is not a report year; use a financial-year start from "
+            f"{REPORT_YEARS[0]} to {REPORT_YEARS[-1]} ({REPORT_YEARS[-1]} = "
+            f"{REPORT_YEARS[-1]}/{(REPORT_YEARS[-1] + 1) % 100:02d}), the years the panels cover."
+        )
+    return value
+
+
+def check_code_shape(code: Any) -> str:
+    """Upper-case an ICS code and check it is a plain ODS-style code (no path or code characters).
+
+    This is a cheap guard used before the reference geography is loaded; the real check is
+    :func:`validate_report_parameters`.
+
+    Parameters
+    ----------
+    code
+        The code asked for.
+    """
+    clean = str(code).strip().upper()
+    if not _CODE_PATTERN.fullmatch(clean):
+        raise InvalidParameterError(
+            f"ICS code {code!r} is not an ODS code (3-5 letters and digits, e.g. 'QYG'). "
+            "Run `icsresearch reports --help`, or see geography.icbs(), for the valid codes."
+        )
+    return clean
+
+
+def validate_report_parameters(
+    ics_code: Any,
+    footprint: Any = 2022,
+    source: Any = "demo",
+    year: Any = DEFAULT_YEAR,
+    method: Any = "headquarters",
+) -> ReportParameters:
+    """Check every report parameter, the ICS code against the footprint's reference geography.
+
+    Parameters
+    ----------
+    ics_code
+        ICB ODS code; case and surrounding spaces are ignored.
+    footprint
+        2022 or 2026 (int or string).
+    source
+        ``"demo"`` or ``"real"``.
+    year
+        Financial-year start, 2012-2018.
+    method
+        Trust-to-ICS method.
+
+    Returns
+    -------
+    ReportParameters
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming the bad value and the valid choices (for an unknown code: every valid code with
+        its name).
+
+    Examples
+    --------
+    >>> validate_report_parameters("zq01", 2022, "demo").ics_code
+    'ZQ01'
+    """
+    from .. import geography
+
+    src = check_source(source)
+    fp = geography.check_footprint(footprint)
+    meth = geography.check_method(method)
+    yr = check_year(year)
+    code = geography.validate_ics_code(str(ics_code), fp, src)
+    check_code_shape(code)  # the reference tables only hold plain codes; keep paths safe anyway
+    return ReportParameters(ics_code=code, footprint=fp, source=src, year=yr, method=meth)
+
+
+def valid_codes(footprint: Any = 2022, source: Any = "demo") -> list[str]:
+    """Every ICS code of a footprint and source, sorted (the ``--all`` set of the batch).
+
+    Parameters
+    ----------
+    footprint
+        2022 or 2026.
+    source
+        ``"demo"`` or ``"real"``.
+    """
+    from .. import geography
+
+    codes = geography.icbs(geography.check_footprint(footprint), check_source(source))["icb_code"]
+    return sorted(check_code_shape(c) for c in codes)
+
+
+def default_notebook() -> Path:
+    """The report notebook shipped in the repository (``notebooks/reports/ics_profile.ipynb``)."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent / "notebooks" / "reports" / "ics_profile.ipynb"
+        if candidate.is_file():
+            return candidate
+    raise InvalidParameterError(
+        "The report notebook notebooks/reports/ics_profile.ipynb was not found beside the "
+        "installed package (it ships with the repository checkout). Pass --notebook PATH."
+    )

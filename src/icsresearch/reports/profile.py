@@ -1,0 +1,688 @@
+"""The numbers behind one ICS report: who the system is, its trusts, and England comparators.
+
+The report notebook (``notebooks/reports/ics_profile.ipynb``) calls these functions and draws the
+charts; keeping the arithmetic here means it is tested once, not re-typed in every notebook.
+Everything works from the project's panels, so the same code serves the demo and the real data
+and both footprints.
+
+Conventions
+-----------
+* ``year`` is a financial-year start (2018 = 2018/19).
+* "The system's trusts" are the trusts the chosen trust-to-ICS method attributes to the system
+  with a share of at least :data:`MIN_SHARE` (10%); the share is shown. Under the
+  ``headquarters`` method every share is 1.
+* England and NHS-region figures aggregate trusts with the same rules as the ICS panel
+  (sums for counts, volume-weighted means for rates, ratios of sums for shares; see
+  :mod:`icsresearch.panel.columns`), so an ICS line and the England line are comparable.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .params import ReportParameters
+
+#: Smallest share of a trust attributed to a system for it to count as one of its trusts.
+MIN_SHARE = 0.10
+#: Trust types compared on the acute funnel plots.
+ACUTE_TYPES = ("acute non-specialist", "acute specialist")
+#: Expected deaths are not in the published compilations. The SHMI funnel approximates them as
+#: this many deaths per finished consultant episode; the over-dispersed limits it draws are set
+#: mostly by the between-trust variance, so the flags barely depend on it (docs/reports.md).
+DEATHS_PER_EPISODE = 0.02
+#: The trends section: indicators drawn as ICS vs region vs England, 2012/13 onward.
+TREND_INDICATORS = ("ae_4hr_pct", "rtt_18wk_pct", "shmi", "management_score")
+
+
+@dataclass
+class ReportData:
+    """Everything a report reads, loaded once.
+
+    Attributes
+    ----------
+    params
+        The validated parameters.
+    system
+        One row of the footprint's ICB table as a dict (icb_code, icb_name, short_name,
+        region_code, region_name, predecessors).
+    icbs
+        The footprint's systems.
+    trusts
+        The trust-year panel (all trust types) under the footprint and method.
+    ics
+        The ICS-year panel.
+    weights
+        Trust -> ICS weights (trust_code, icb_code, weight, method_used).
+    monthly_trust, monthly_ics
+        Monthly A&E (all department types) by trust and by ICS, April 2016 - March 2019.
+    synthetic
+        True for the demo data.
+    meta
+        The ``attrs`` (column docs, provenance) of each frame above, by attribute name. The
+        frames themselves carry none: pandas deep-copies ``attrs`` on every operation, which made
+        the report's arithmetic several times slower.
+    """
+
+    params: ReportParameters
+    system: dict[str, Any]
+    icbs: pd.DataFrame
+    trusts: pd.DataFrame
+    ics: pd.DataFrame
+    weights: pd.DataFrame
+    monthly_trust: pd.DataFrame
+    monthly_ics: pd.DataFrame
+    synthetic: bool
+    meta: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def label(self, column: str) -> tuple[str, str]:
+        """``(label, unit)`` of a panel column from the panels' documentation."""
+        doc = (self.meta.get("ics", {}).get("columns") or {}).get(column) or {}
+        return str(doc.get("label") or column), str(doc.get("unit") or "")
+
+    @property
+    def name(self) -> str:
+        """The system's short name, e.g. ``"Cheshire & Merseyside"``."""
+        return str(self.system["short_name"])
+
+
+def load_report_data(params: ReportParameters) -> ReportData:
+    """Load the panels, weights and monthly A&E a report needs.
+
+    Parameters
+    ----------
+    params
+        Validated parameters (:func:`~icsresearch.reports.params.validate_report_parameters`).
+
+    Returns
+    -------
+    ReportData
+        Frames are shallow (copy-on-write) copies of a per-process cache keyed by source,
+        footprint and method, so the reports of a batch sharing a kernel load the panels once
+        and a report that modifies its frames cannot change the next report's.
+    """
+    frames, meta = _frames(params.source, params.footprint, params.method)
+    frames = {key: frame.copy(deep=False) for key, frame in frames.items()}
+    icbs = frames["icbs"]
+    system = icbs.loc[icbs["icb_code"] == params.ics_code].iloc[0].to_dict()
+    return ReportData(
+        params=params,
+        system=system,
+        synthetic=bool(meta["trusts"].get("synthetic", False)),
+        meta=copy.deepcopy(meta),
+        **frames,
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _frames(source: str, footprint: int, method: str):
+    """The report's frames without ``attrs`` (pandas deep-copies attrs on every operation,
+    which made the report's arithmetic several times slower), and the attrs on the side."""
+    from .. import geography
+    from ..panel import ae_monthly, ics_year_panel, trust_year_panel
+
+    kw = {"footprint": footprint, "method": method}
+    frames = {
+        "icbs": geography.icbs(footprint, source),
+        "trusts": trust_year_panel(source, **kw),
+        "ics": ics_year_panel(source, **kw),
+        "weights": geography.trust_ics_weights(method, footprint, source),
+        "monthly_trust": ae_monthly(source, level="trust", **kw),
+        "monthly_ics": ae_monthly(source, level="ics", **kw),
+    }
+    meta = {}
+    for key, frame in frames.items():
+        meta[key] = copy.deepcopy(frame.attrs)
+        frames[key] = frame.copy(deep=False)  # never clear attrs on a panel cached elsewhere
+        frames[key].attrs = {}
+    return frames, meta
+
+
+# --- who the system is ---------------------------------------------------------------------
+
+
+def _rank(values: pd.Series, code: str, ascending: bool) -> int | None:
+    """1-based rank of ``code`` in ``values`` (indexed by code); None when it has no value."""
+    clean = values.dropna()
+    if code not in clean.index:
+        return None
+    return int(clean.rank(ascending=ascending, method="min")[code])
+
+
+def system_overview(data: ReportData) -> dict[str, Any]:
+    """Name, region, population and deprivation of the system, with ranks among all systems.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+
+    Returns
+    -------
+    dict
+        ``icb_code, icb_name, short_name, region_name, predecessors, population,
+        population_rank, imd2019_mean_rank, imd2019_most_deprived_pct, imd2025_average_score,
+        deprivation_rank, n_systems, n_trusts, fy``. Population and deprivation come from the
+        latest panel year with a value (mid-2019 population; IMD 2019 by LSOA; IMD 2025 by ICB);
+        ``deprivation_rank`` is 1 for the most deprived system by IMD 2019 mean rank.
+    """
+    p = data.params
+    code = p.ics_code
+    latest = data.ics.sort_values("year").groupby("icb_code", sort=False).last()
+    cov = latest[
+        ["population", "imd2019_mean_rank", "imd2019_most_deprived_pct", "imd2025_average_score"]
+    ]
+    row = cov.loc[code] if code in cov.index else pd.Series(dtype=float)
+    trusts = system_trusts(data)
+    return {
+        "icb_code": code,
+        "icb_name": data.system["icb_name"],
+        "short_name": data.system["short_name"],
+        "region_name": data.system["region_name"],
+        "predecessors": data.system.get("predecessors") or code,
+        "population": _float(row.get("population")),
+        "population_rank": _rank(cov["population"], code, ascending=False),
+        "imd2019_mean_rank": _float(row.get("imd2019_mean_rank")),
+        "imd2019_most_deprived_pct": _float(row.get("imd2019_most_deprived_pct")),
+        "imd2025_average_score": _float(row.get("imd2025_average_score")),
+        # a lower mean rank is more deprived (rank 1 = most deprived LSOA)
+        "deprivation_rank": _rank(cov["imd2019_mean_rank"], code, ascending=True),
+        "n_systems": len(data.icbs),
+        "n_trusts": len(trusts),
+        "fy": p.fy,
+    }
+
+
+def _float(value: Any) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if np.isfinite(out) else None
+
+
+def system_trusts(data: ReportData, min_share: float = MIN_SHARE) -> pd.DataFrame:
+    """The system's trusts in the report year: those it holds at least ``min_share`` of.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+    min_share
+        Smallest share of a trust attributed to the system (default 10%).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``trust_code, trust_name, trust_type, share`` (of the trust attributed to this system),
+        ``main_system`` (True when this is the trust's largest share), ``beds_available``,
+        ``managers_fte``; sorted by type then name.
+    """
+    p = data.params
+    in_year = data.trusts[data.trusts["year"] == p.year]
+    w = data.weights[data.weights["icb_code"] == p.ics_code][["trust_code", "weight"]]
+    w = w.groupby("trust_code", as_index=False)["weight"].sum()
+    out = in_year.merge(w, on="trust_code", how="inner")
+    out = out[out["weight"] >= min_share - 1e-12]
+    out = out.assign(share=out["weight"], main_system=out["icb_code"] == p.ics_code)
+    type_order = {t: i for i, t in enumerate(_type_order())}
+    out = out.assign(_order=out["trust_type"].map(type_order).fillna(len(type_order)))
+    out = out.sort_values(["_order", "trust_name", "trust_code"])
+    cols = [
+        "trust_code",
+        "trust_name",
+        "trust_type",
+        "share",
+        "main_system",
+        "beds_available",
+        "managers_fte",
+    ]
+    return out[cols].reset_index(drop=True)
+
+
+def _type_order() -> tuple[str, ...]:
+    from ..geography import TRUST_TYPES
+
+    return TRUST_TYPES
+
+
+def trusts_by_type(trusts: pd.DataFrame) -> pd.DataFrame:
+    """Counts of a system's trusts by type (every type listed, zeros included).
+
+    Parameters
+    ----------
+    trusts
+        A system's trusts (:func:`system_trusts`).
+    """
+    types = list(_type_order())
+    counts = trusts["trust_type"].value_counts().reindex(types, fill_value=0)
+    other = int(trusts["trust_type"].isna().sum())
+    out = pd.DataFrame({"trust_type": types, "trusts": counts.to_numpy().astype(int)})
+    if other:
+        out = pd.concat(
+            [out, pd.DataFrame({"trust_type": ["type not published"], "trusts": [other]})],
+            ignore_index=True,
+        )
+    return out
+
+
+# --- funnel tables --------------------------------------------------------------------------
+
+
+def _trust_names(data: ReportData) -> pd.DataFrame:
+    """trust_code -> name and type (latest panel row with a name)."""
+    t = data.trusts.sort_values("year").dropna(subset=["trust_name"])
+    return t.groupby("trust_code", as_index=False)[["trust_name", "trust_type"]].last()
+
+
+def highlight_codes(data: ReportData) -> list[str]:
+    """Codes of the system's trusts (for highlighting on England-wide charts).
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+    """
+    return system_trusts(data)["trust_code"].tolist()
+
+
+def ae_year(data: ReportData) -> int:
+    """The financial year of the A&E funnel.
+
+    The report year, or the nearest year of the monthly data (April 2016 - March 2019) when the
+    report year falls outside it.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+    """
+    years = sorted(int(y) for y in data.monthly_trust["year"].dropna().unique())
+    if not years:
+        return data.params.year
+    return min(years, key=lambda y: (abs(y - data.params.year), -y))
+
+
+def ae_funnel_table(data: ReportData) -> pd.DataFrame:
+    """A&E 4-hour performance of acute trusts over a financial year, all department types.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``trust_code, trust_name, trust_type, attendances, breaches, within_4hr`` (attendances
+        seen within 4 hours = attendances - breaches), summed over the months of :func:`ae_year`;
+        acute trusts with at least one attendance.
+    """
+    year = ae_year(data)
+    m = data.monthly_trust[data.monthly_trust["year"] == year]
+    sums = m.groupby("trust_code", as_index=False)[["attendances", "breaches"]].sum(min_count=1)
+    sums = sums.merge(_trust_names(data), on="trust_code", how="left")
+    sums = sums[sums["trust_type"].isin(ACUTE_TYPES) & (sums["attendances"] > 0)]
+    sums = sums.assign(within_4hr=sums["attendances"] - sums["breaches"])
+    return sums[
+        ["trust_code", "trust_name", "trust_type", "attendances", "breaches", "within_4hr"]
+    ].reset_index(drop=True)
+
+
+def rtt_funnel_table(data: ReportData) -> pd.DataFrame:
+    """RTT incomplete pathways within 18 weeks (31 March snapshot) of acute trusts in the year.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``trust_code, trust_name, trust_type, rtt_within_18wk, rtt_incomplete_pathways``.
+    """
+    t = data.trusts[
+        (data.trusts["year"] == data.params.year) & data.trusts["trust_type"].isin(ACUTE_TYPES)
+    ]
+    t = t.dropna(subset=["rtt_within_18wk", "rtt_incomplete_pathways"])
+    t = t[t["rtt_incomplete_pathways"] > 0]
+    return t[
+        ["trust_code", "trust_name", "trust_type", "rtt_within_18wk", "rtt_incomplete_pathways"]
+    ].reset_index(drop=True)
+
+
+def shmi_funnel_table(data: ReportData, deaths_per_episode: float = DEATHS_PER_EPISODE):
+    """SHMI of non-specialist acute trusts with approximate observed and expected deaths.
+
+    Expected deaths are approximated as ``deaths_per_episode`` x admissions (finished consultant
+    episodes) of the year; where a trust's admissions are missing that year, its latest value
+    from the two previous years is used (``volume_year`` says which). Observed = SHMI x expected.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+    deaths_per_episode
+        Expected deaths per finished consultant episode (default :data:`DEATHS_PER_EPISODE`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``trust_code, trust_name, shmi, admissions, volume_year, expected_deaths,
+        observed_deaths``.
+    """
+    year = data.params.year
+    acute = data.trusts[data.trusts["trust_type"] == "acute non-specialist"]
+    now = acute[(acute["year"] == year) & acute["shmi"].notna()][
+        ["trust_code", "trust_name", "shmi"]
+    ]
+    vol = acute[acute["year"].between(year - 2, year) & acute["admissions"].gt(0)]
+    vol = vol.sort_values("year").groupby("trust_code", as_index=False)[["admissions", "year"]]
+    vol = vol.last().rename(columns={"year": "volume_year"})
+    out = now.merge(vol, on="trust_code", how="inner")
+    out = out.assign(expected_deaths=out["admissions"] * deaths_per_episode)
+    out = out.assign(observed_deaths=out["shmi"] * out["expected_deaths"])
+    return out.reset_index(drop=True)
+
+
+# --- England and region comparators ------------------------------------------------------------
+
+
+def _aggregate_trusts(rows: pd.DataFrame, keys: list[str], weight: str | None) -> pd.DataFrame:
+    from ..panel.aggregate import aggregate
+    from ..panel.columns import INDICATOR_COLUMNS
+
+    return aggregate(rows, keys, INDICATOR_COLUMNS, weight=weight)
+
+
+def england_by_year(data: ReportData) -> pd.DataFrame:
+    """England: every trust aggregated by year with the ICS panel's rules (one row per year).
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+    """
+    p = data.params
+    return _england(p.source, p.footprint, p.method).copy(deep=False)
+
+
+@functools.lru_cache(maxsize=4)
+def _england(source: str, footprint: int, method: str) -> pd.DataFrame:
+    trusts = _frames(source, footprint, method)[0]["trusts"]
+    return _aggregate_trusts(trusts, ["year"], weight=None)
+
+
+def region_by_year(data: ReportData) -> pd.DataFrame:
+    """The system's NHS region: trusts of its systems (weighted as in the ICS panel) by year.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+    """
+    p = data.params
+    return _region(p.source, p.footprint, p.method, data.system["region_code"]).copy(deep=False)
+
+
+@functools.lru_cache(maxsize=32)
+def _region(source: str, footprint: int, method: str, region_code: str) -> pd.DataFrame:
+    frames = _frames(source, footprint, method)[0]
+    icbs, weights, trusts = frames["icbs"], frames["weights"], frames["trusts"]
+    region_systems = set(icbs.loc[icbs["region_code"] == region_code, "icb_code"])
+    w = weights[weights["icb_code"].isin(region_systems)]
+    w = w.groupby("trust_code", as_index=False)["weight"].sum()
+    rows = trusts.drop(columns=["icb_weight"], errors="ignore").merge(w, on="trust_code")
+    return _aggregate_trusts(rows, ["year"], weight="weight")
+
+
+def trend_series(data: ReportData, column: str) -> dict[str, pd.DataFrame]:
+    """``{"ics", "region", "england"}`` -> ``year, value`` tables of one indicator, 2012/13 on.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+    column
+        A panel indicator, e.g. ``"ae_4hr_pct"``.
+    """
+    years = sorted(int(y) for y in data.ics["year"].unique() if int(y) <= max(_panel_years(data)))
+    ics = data.ics[data.ics["icb_code"] == data.params.ics_code][["year", column]]
+    out = {
+        "ics": ics,
+        "region": region_by_year(data)[["year", column]],
+        "england": england_by_year(data)[["year", column]],
+    }
+    return {
+        k: v[v["year"].isin(years)].rename(columns={column: "value"}).reset_index(drop=True)
+        for k, v in out.items()
+    }
+
+
+def _panel_years(data: ReportData) -> list[int]:
+    """Years with any indicator published (the demo has a 2019 row with covariates only)."""
+    t = data.trusts
+    has = t[["ae_4hr_pct", "rtt_18wk_pct", "shmi", "managers_fte"]].notna().any(axis=1)
+    return sorted(int(y) for y in t.loc[has, "year"].unique())
+
+
+# --- monthly A&E --------------------------------------------------------------------------------
+
+
+def system_monthly(data: ReportData) -> pd.DataFrame:
+    """The system's monthly A&E (all department types, attendances apportioned by ICS weight).
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+    """
+    m = data.monthly_ics[data.monthly_ics["icb_code"] == data.params.ics_code]
+    return m.dropna(subset=["within_4hr_pct"]).sort_values("period").reset_index(drop=True)
+
+
+def trust_monthly(data: ReportData, codes: list[str]) -> dict[str, pd.DataFrame]:
+    """Monthly A&E of each given trust that reports every month (an XmR chart needs no gaps).
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+    codes
+        Trust codes.
+    """
+    out = {}
+    for code in codes:
+        m = data.monthly_trust[data.monthly_trust["trust_code"] == code]
+        m = m.dropna(subset=["within_4hr_pct"]).sort_values("period").reset_index(drop=True)
+        if len(m) >= 12:
+            out[code] = m
+    return out
+
+
+# --- management and staffing ---------------------------------------------------------------
+
+
+def management_table(data: ReportData) -> pd.DataFrame:
+    """Non-specialist acute trusts in the report year: management and staffing against outcomes.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``trust_code, trust_name, managers_per_100_beds`` (managers FTE per 100 available beds),
+        ``management_score`` (staff survey, 0-100), ``nurses_per_10_beds`` (registered nurses FTE
+        per 10 occupied beds; published for 2017/18 and 2018/19 only), ``ae_4hr_pct,
+        rtt_18wk_pct, shmi, in_system``.
+    """
+    t = data.trusts[
+        (data.trusts["year"] == data.params.year)
+        & (data.trusts["trust_type"] == "acute non-specialist")
+    ]
+    beds = t["beds_available"].where(t["beds_available"] > 0)
+    occupied = t["occupied_beds"].where(t["occupied_beds"] > 0)
+    out = pd.DataFrame(
+        {
+            "trust_code": t["trust_code"],
+            "trust_name": t["trust_name"],
+            "managers_per_100_beds": 100 * t["managers_fte"] / beds,
+            "management_score": t["management_score"],
+            "nurses_per_10_beds": 10 * t["nurses_fte"] / occupied,
+            "ae_4hr_pct": t["ae_4hr_pct"],
+            "rtt_18wk_pct": t["rtt_18wk_pct"],
+            "shmi": t["shmi"],
+        }
+    )
+    out["in_system"] = out["trust_code"].isin(set(highlight_codes(data)))
+    return out.reset_index(drop=True)
+
+
+MANAGEMENT_LABELS = {
+    "managers_per_100_beds": ("Managers per 100 beds", "FTE per 100 available beds"),
+    "management_score": ("Staff survey management score", "0-100"),
+    "nurses_per_10_beds": ("Registered nurses per 10 occupied beds", "FTE"),
+    "ae_4hr_pct": ("A&E within 4 hours", "%"),
+    "rtt_18wk_pct": ("RTT within 18 weeks", "%"),
+    "shmi": ("SHMI", "ratio"),
+}
+
+
+def within_trust_model(data: ReportData):
+    """England-wide within-trust regression of A&E 4-hour performance on management.
+
+    Two-way fixed effects (trust and year), non-specialist acute trusts 2012/13-2018/19, standard
+    errors clustered by trust. Returns ``None`` when the panel is too thin to fit.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+    """
+    p = data.params
+    return _within_trust_model(p.source, p.footprint, p.method)
+
+
+@functools.lru_cache(maxsize=4)
+def _within_trust_model(source: str, footprint: int, method: str):
+    # England-wide, so the same for every system: fitted once per kernel
+    from ..models import fit
+
+    trusts = _frames(source, footprint, method)[0]["trusts"]
+    t = trusts[trusts["trust_type"] == "acute non-specialist"]
+    beds = t["beds_available"].where(t["beds_available"] > 0)
+    df = pd.DataFrame(
+        {
+            "trust_code": t["trust_code"],
+            "year": t["year"],
+            "ae_4hr_pct": t["ae_4hr_pct"],
+            "management_score": t["management_score"],
+            "managers_per_100_beds": 100 * t["managers_fte"] / beds,
+        }
+    ).dropna()
+    if df["trust_code"].nunique() < 20:
+        return None
+    return fit(
+        df,
+        "ae_4hr_pct ~ management_score + managers_per_100_beds",
+        entity="trust_code",
+        time="year",
+        model="within",
+        effects="twoways",
+        cov_type="clustered",
+        cluster="trust_code",
+    )
+
+
+# --- the map ------------------------------------------------------------------------------------
+
+
+def ics_values(data: ReportData, column: str) -> pd.DataFrame:
+    """One value per system in the report year (``icb_code, value``) for the map.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+    column
+        A panel indicator, e.g. ``"ae_4hr_pct"``.
+    """
+    v = data.ics[data.ics["year"] == data.params.year][["icb_code", column]]
+    return v.rename(columns={column: "value"}).reset_index(drop=True)
+
+
+# --- headline figures and provenance ------------------------------------------------------------
+
+
+def headline_figures(data: ReportData) -> dict[str, Any]:
+    """The figures the batch index shows: the system and England in the report year.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+    """
+    p = data.params
+    ics_row = data.ics[(data.ics["icb_code"] == p.ics_code) & (data.ics["year"] == p.year)]
+    eng = england_by_year(data)
+    eng_row = eng[eng["year"] == p.year]
+    out: dict[str, Any] = {"fy": p.fy}
+    for col in ("ae_4hr_pct", "rtt_18wk_pct", "shmi", "management_score"):
+        out[col] = _float(ics_row[col].iloc[0]) if len(ics_row) else None
+        out[f"england_{col}"] = _float(eng_row[col].iloc[0]) if len(eng_row) else None
+    overview = system_overview(data)
+    out["population"] = overview["population"]
+    out["n_trusts"] = overview["n_trusts"]
+    return out
+
+
+def input_files(data: ReportData) -> list[dict[str, Any]]:
+    """The published files behind the panels: registry name, file, sha256, verified.
+
+    Empty for the demo data, which the package generates from a fixed seed.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+    """
+    seen: dict[str, dict[str, Any]] = {}
+    for key in ("trusts", "ics", "monthly_trust", "monthly_ics"):
+        attrs = data.meta.get(key) or {}
+        prov = attrs.get("provenance") or {}
+        for rec in [*(prov.get("inputs") or []), *(attrs.get("inputs") or [])]:
+            if not isinstance(rec, dict) or not rec.get("sha256"):
+                continue
+            key = str(rec.get("source") or rec.get("path"))
+            seen.setdefault(
+                key,
+                {
+                    "source": rec.get("source"),
+                    "file": str(rec.get("path", "")).rsplit("/", 1)[-1],
+                    "sha256": rec.get("sha256"),
+                    "verified": bool(rec.get("verified")),
+                },
+            )
+    return sorted(seen.values(), key=lambda r: str(r["source"]))
+
+
+def source_line(data: ReportData) -> str:
+    """The footer ``Source:`` text of the report's figures.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+    """
+    if data.synthetic:
+        return "icsresearch synthetic demo data (fictional organisations, fixed seed)"
+    return "NHS England, NHS Digital, ONS, MHCLG (OGL v3) via icsresearch panels"

@@ -1,0 +1,103 @@
+"""Report parameters are validated against the reference geography before anything runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from icsresearch import geography
+from icsresearch.errors import InvalidParameterError
+from icsresearch.reports.params import (
+    REPORT_YEARS,
+    check_code_shape,
+    default_notebook,
+    valid_codes,
+    validate_report_parameters,
+)
+
+
+def test_demo_code_is_normalised_and_parameters_are_plain_data():
+    p = validate_report_parameters(" zq07 ", "2022", "demo", "2017", "catchment")
+    assert p.ics_code == "ZQ07"
+    assert p.as_dict() == {
+        "ics_code": "ZQ07",
+        "footprint": 2022,
+        "source": "demo",
+        "year": 2017,
+        "method": "catchment",
+    }
+    assert p.fy == "2017/18"
+
+
+def test_unknown_code_lists_every_valid_code_with_its_name():
+    with pytest.raises(InvalidParameterError) as err:
+        validate_report_parameters("QYG", 2022, "demo")  # a real code is not a demo system
+    message = str(err.value)
+    table = geography.icbs(2022, "demo")
+    assert len(table) == 42
+    for code, name in zip(table["icb_code"], table["short_name"], strict=True):
+        assert f"{code} ({name})" in message
+
+
+def test_footprints_have_their_own_codes():
+    # the six fictional mergers of April 2026: ZN01-ZN06 exist only in 2026, and the systems
+    # they replaced exist only in 2022
+    demo26 = geography.icbs(2026, "demo")
+    merged = {p for preds in demo26["predecessors"] for p in preds.split(";") if ";" in preds}
+    assert len(demo26) == 36 and len(merged) == 12
+    assert validate_report_parameters("ZN01", 2026, "demo").ics_code == "ZN01"
+    with pytest.raises(InvalidParameterError, match="2022 footprint"):
+        validate_report_parameters("ZN01", 2022, "demo")
+    with pytest.raises(InvalidParameterError, match="2026 footprint"):
+        validate_report_parameters(sorted(merged)[0], 2026, "demo")
+    assert len(valid_codes(2022, "demo")) == 42 and len(valid_codes(2026, "demo")) == 36
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"footprint": 2024}, "footprint=2024"),
+        ({"source": "live"}, "source='live'"),
+        ({"method": "postcode"}, "method='postcode'"),
+        ({"year": 2011}, "year=2011"),
+        ({"year": 2019}, "year=2019"),
+        ({"year": "2018/19"}, "2018/19"),
+        ({"year": True}, "year=True"),
+        ({"year": 2018.5}, "2018.5"),
+    ],
+)
+def test_bad_parameters_name_the_value_and_the_choices(kwargs, match):
+    args = {"ics_code": "ZQ01", "footprint": 2022, "source": "demo", "year": 2018}
+    args.update(kwargs)
+    with pytest.raises(InvalidParameterError, match=match.replace("(", r"\(")):
+        validate_report_parameters(**args)
+
+
+def test_report_years_are_the_panel_years():
+    assert tuple(range(2012, 2019)) == REPORT_YEARS
+
+
+@pytest.mark.parametrize(
+    "bad", ["../ZQ01", "ZQ01/..", "ZQ 01", "QYG;rm", "Q", "ZQ01ZQ01", "", "ZQ\n01", "{x}"]
+)
+def test_only_plain_codes_can_name_an_output_folder(bad):
+    with pytest.raises(InvalidParameterError, match="not an ODS code"):
+        check_code_shape(bad)
+    with pytest.raises(InvalidParameterError):
+        validate_report_parameters(bad, 2022, "demo")
+
+
+def test_the_report_notebook_ships_with_the_checkout():
+    nb = default_notebook()
+    assert nb.name == "ics_profile.ipynb" and nb.parent.name == "reports"
+
+
+@pytest.mark.realdata
+def test_real_codes_of_both_footprints():
+    # Cheshire and Merseyside is unchanged in 2026; Essex (D7T5G) was formed in April 2026 from
+    # Mid and South Essex and parts of two neighbours (icb_2026_changes.csv).
+    assert validate_report_parameters("qyg", 2022, "real").ics_code == "QYG"
+    assert validate_report_parameters("QYG", 2026, "real").ics_code == "QYG"
+    assert validate_report_parameters("D7T5G", 2026, "real").ics_code == "D7T5G"
+    with pytest.raises(InvalidParameterError, match="Cheshire & Merseyside"):
+        validate_report_parameters("D7T5G", 2022, "real")
+    assert len(valid_codes(2022, "real")) == 42 and len(valid_codes(2026, "real")) == 36
