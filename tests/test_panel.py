@@ -113,6 +113,8 @@ def test_ics_year_panel_sums_and_weighted_means(panel):
         100 * rtt["rtt_within_18wk"].sum() / rtt["rtt_incomplete_pathways"].sum()
     )
     assert ics.groupby("year")["population"].sum().iloc[0] == 56_286_961
+    sources = {i["source"] for i in ics.ics.provenance["inputs"]}
+    assert {"hm_managers", "hm_shmi", "population_lsoa", "imd2019_lsoa"} <= sources
 
 
 @pytest.mark.parametrize("method", ["catchment", "ae_activity"])

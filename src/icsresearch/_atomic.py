@@ -8,6 +8,13 @@ import tempfile
 from pathlib import Path
 
 
+def _default_mode() -> int:
+    """The permissions a plain ``open(path, "w")`` would give (0o666 less the umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
     path = Path(path)
@@ -16,6 +23,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, _default_mode())  # mkstemp makes 0600 files; outputs are meant to be shared
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -44,16 +44,19 @@ __all__ = [
 
 
 def _mark(df: pd.DataFrame, columns) -> pd.DataFrame:
+    from .._meta import share
     from ..panel.columns import attrs_for
     from ..provenance import manifest
 
-    df.attrs = {
-        "synthetic": True,
-        "columns": attrs_for(columns),
-        "provenance": manifest(
-            parameters={"seed": SEED}, extra={"data": SYNTHETIC, "planted_effects": PLANTED}
-        ),
-    }
+    df.attrs = share(
+        {
+            "synthetic": True,
+            "columns": attrs_for(columns),
+            "provenance": manifest(
+                parameters={"seed": SEED}, extra={"data": SYNTHETIC, "planted_effects": PLANTED}
+            ),
+        }
+    )
     return df
 
 

@@ -233,7 +233,7 @@ def _trusts(
             "acute specialist": f"{place} Specialist Hospital NHS Foundation Trust",
             "mental health": f"{place} Mental Health NHS Trust",
             "community": f"{place} Community Health Services NHS Trust",
-            "ambulance": f"{icb['region_name']} Ambulance Service NHS Trust",
+            "ambulance": f"{place} Ambulance Service NHS Trust",
         }[ttype]
         rows.append(
             {

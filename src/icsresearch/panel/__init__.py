@@ -194,7 +194,8 @@ def ics_year_panel(
         weights = geography.trust_ics_weights(method, fp)
         covariates, cov_inputs = ics_covariates(fp)
         panel = build_ics_year(trusts, weights, geography.icbs(fp), covariates, REAL_DATA)
-        return panel, {"inputs": trusts.attrs.get("inputs", []) + cov_inputs}
+        trust_inputs = trusts.attrs.get("provenance", {}).get("inputs", [])
+        return panel, {"inputs": list(trust_inputs) + cov_inputs}
 
     panel = conform(cached_build("ics_year", params, build, use_cache=cache), ICS_YEAR_COLUMNS)
     panel.attrs["parameters"] = params

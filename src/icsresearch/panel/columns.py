@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .._meta import share
+
 FY = "financial year start (2012 = 2012/13)"
 
 
@@ -555,5 +557,5 @@ def conform(df: pd.DataFrame, columns) -> pd.DataFrame:
         else:
             out[c.name] = pd.to_numeric(values, errors="coerce").astype("float64")
     out = out.reset_index(drop=True)
-    out.attrs = attrs
+    out.attrs = share(attrs)
     return out
