@@ -354,3 +354,24 @@ def test_ratio_axis_units_follow_the_multiplier():
     )
     assert res.ax.get_ylabel() == "Admissions (per 1,000)"
     assert res.data["value"].iloc[0] == pytest.approx(1200.0)
+
+
+def test_target_line_can_be_named():
+    import pandas as pd
+
+    from icsresearch.plots import funnel_plot
+
+    df = pd.DataFrame(
+        {"unit": list("ABCDE"), "o": [80, 90, 70, 95, 60], "n": [100, 120, 90, 110, 80]}
+    )
+    res = funnel_plot(
+        df, numerator="o", denominator="n", unit="unit", target_name="England average"
+    )
+    labels = (
+        [t.get_text() for t in res.fig.axes[0].get_legend().get_texts()]
+        if res.fig.axes[0].get_legend()
+        else [line.get_label() for line in res.fig.axes[0].get_lines()]
+    )
+    pooled = 100 * df["o"].sum() / df["n"].sum()  # shown as a percentage
+    assert f"England average {pooled:.3g}" in labels, labels
+    res.close()

@@ -489,6 +489,7 @@ def funnel_plot(
     label: str | None = None,
     highlight: Sequence[str] | None = None,
     highlight_name: str = "Highlighted",
+    target_name: str | None = None,
     units: str | None = None,
     ylabel: str | None = None,
     xlabel: str | None = None,
@@ -506,6 +507,9 @@ def funnel_plot(
         As :func:`funnel_data`.
     highlight_name
         Legend text for the highlighted units, e.g. ``"Cheshire and Merseyside trusts"``.
+    target_name
+        Legend text for the target line, e.g. ``"England average"`` when the units are every
+        trust in England (default: ``"pooled mean"`` or ``"given"``).
     units
         Units of the y axis (default ``"%"`` for proportions, ``"ratio"`` for ratios, or
         ``"per 1,000"`` etc. with a multiplier).
@@ -556,7 +560,7 @@ def funnel_plot(
         ylabel = f"{numerator} / {denominator}"
     with style.house_style():
         fig, ax = style.new_figure(ax)
-        _draw_funnel(ax, fa, highlight_name)
+        _draw_funnel(ax, fa, highlight_name, target_name)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(style.axis_label(ylabel, units))
         if title:
@@ -576,7 +580,9 @@ def _join(*parts: str | None) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def _draw_funnel(ax, fa: FunnelAnalysis, highlight_name: str) -> None:
+def _draw_funnel(
+    ax, fa: FunnelAnalysis, highlight_name: str, target_name: str | None = None
+) -> None:
     d = fa.data[fa.data["flag"] != "excluded"]
     curves = fa.limits
     x = curves["denominator"]
@@ -586,7 +592,8 @@ def _draw_funnel(ax, fa: FunnelAnalysis, highlight_name: str) -> None:
         color=style.NHS_COLOURS["black"],
         lw=1.3,
         zorder=2,
-        label=f"Target {fa.summary['target']:.3g} ({fa.summary['target_source']})",
+        label=f"{target_name or 'Target'} {fa.summary['target']:.3g}"
+        + ("" if target_name else f" ({fa.summary['target_source']})"),
     )
     for i, level in enumerate(levels):
         # the outermost limits solid and dark, inner ones dashed: readable without colour

@@ -289,8 +289,8 @@ def add_footer(
     text = footer_text(source, note, produced, synthetic)
     width_in = fig.get_figwidth()
     badge_in = 1.6 if synthetic else 0.0
-    # ~0.52 em per character in DejaVu/Arial at this size
-    max_chars = max(40, int((width_in - badge_in - 0.2) * 72 / (FOOTER_FONT_SIZE * 0.52)))
+    # DejaVu Sans averages ~0.55 em per character; 0.6 leaves room for wide runs (digits, capitals)
+    max_chars = max(40, int((width_in - badge_in - 0.2) * 72 / (FOOTER_FONT_SIZE * 0.6)))
     wrapped = "\n".join(textwrap.wrap(text, max_chars, break_on_hyphens=False)) or text
     n_lines = wrapped.count("\n") + 1
     footer = fig.text(
