@@ -36,11 +36,14 @@ def wall(code: str) -> float:
 
 def main() -> None:
     base = wall("pass")
-    rows = {name: wall(code) - base for name, code in {
-        "import icsresearch": "import icsresearch",
-        "import pandas (eager alternative)": "import pandas",
-        "import icsresearch.panel (full data stack)": "import icsresearch.panel",
-    }.items()}
+    rows = {
+        name: wall(code) - base
+        for name, code in {
+            "import icsresearch": "import icsresearch",
+            "import pandas (eager alternative)": "import pandas",
+            "import icsresearch.panel (full data stack)": "import icsresearch.panel",
+        }.items()
+    }
     ours = rows["import icsresearch"]
     result = {
         "python": platform.python_version(),

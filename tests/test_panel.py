@@ -204,10 +204,20 @@ def test_real_trusts_sit_in_the_chosen_footprint(panel):
 def test_ics_ae_share_is_weighted_by_attendances_where_known(panel):
     """From 2016/17 the ICS A&E share weights trusts by their A&E attendances, not admissions."""
     ics = ics_year_panel("real")
-    one = panel[(panel["icb_code"] == "QKS") & (panel["year"] == 2017)].dropna(subset=["ae_4hr_pct", "ae_attendances"])
+    one = panel[(panel["icb_code"] == "QKS") & (panel["year"] == 2017)].dropna(
+        subset=["ae_4hr_pct", "ae_attendances"]
+    )
     row = ics[(ics["icb_code"] == "QKS") & (ics["year"] == 2017)].iloc[0]
-    assert row["ae_4hr_pct"] == pytest.approx(np.average(one["ae_4hr_pct"], weights=one["ae_attendances"]))
-    assert row["ae_attendances"] == pytest.approx(panel.loc[(panel["icb_code"] == "QKS") & (panel["year"] == 2017), "ae_attendances"].sum())
-    early = panel[(panel["icb_code"] == "QKS") & (panel["year"] == 2013)].dropna(subset=["ae_4hr_pct", "admissions"])
+    assert row["ae_4hr_pct"] == pytest.approx(
+        np.average(one["ae_4hr_pct"], weights=one["ae_attendances"])
+    )
+    assert row["ae_attendances"] == pytest.approx(
+        panel.loc[(panel["icb_code"] == "QKS") & (panel["year"] == 2017), "ae_attendances"].sum()
+    )
+    early = panel[(panel["icb_code"] == "QKS") & (panel["year"] == 2013)].dropna(
+        subset=["ae_4hr_pct", "admissions"]
+    )
     row13 = ics[(ics["icb_code"] == "QKS") & (ics["year"] == 2013)].iloc[0]
-    assert row13["ae_4hr_pct"] == pytest.approx(np.average(early["ae_4hr_pct"], weights=early["admissions"]))
+    assert row13["ae_4hr_pct"] == pytest.approx(
+        np.average(early["ae_4hr_pct"], weights=early["admissions"])
+    )

@@ -119,10 +119,46 @@ def finish(df: pd.DataFrame, schema: Schema, src: ResolvedFile) -> pd.DataFrame:
         "sha256": src.sha256,
         "verified": src.verified,
         "year_convention": schema.year_convention,
-        "columns": {
-            c.name: {"label": c.label, "unit": c.unit, "description": c.description}
-            for c in schema.columns
-        },
+        "columns": column_docs(schema),
+    }
+    return out
+
+
+def column_docs(schema: Schema) -> dict[str, dict[str, str]]:
+    """``{column: {label, unit, description}}``, the form stored in ``DataFrame.attrs["columns"]``."""
+    return {
+        c.name: {"label": c.label, "unit": c.unit, "description": c.description}
+        for c in schema.columns
+    }
+
+
+def derived(df: pd.DataFrame, schema: Schema, base: dict, derivation: str) -> pd.DataFrame:
+    """Document a table computed from a reader's output, keeping the input's provenance.
+
+    Parameters
+    ----------
+    df
+        The computed table (it must hold every column of ``schema``).
+    schema
+        Its documentation.
+    base
+        ``attrs`` of the reader output it was computed from (source, path, sha256, verified).
+    derivation
+        How it was computed, e.g. ``"management_scores(items)"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` in the schema's column order with ``attrs`` documenting it.
+    """
+    out = df[schema.names].reset_index(drop=True)
+    if schema.key:
+        assert not out.duplicated(list(schema.key)).any(), "derived table repeats its key"
+    out.attrs = {
+        **{k: v for k, v in base.items() if k != "columns"},
+        "derived": derivation,
+        "year_convention": schema.year_convention,
+        "columns": column_docs(schema),
     }
     return out
 

@@ -25,6 +25,7 @@ from ._base import (
     Column,
     Schema,
     codes,
+    derived,
     finish,
     integers_in,
     numbers,
@@ -300,7 +301,7 @@ def management_scores(items: pd.DataFrame | None = None) -> pd.DataFrame:
         part = scored[scored["item"].isin(subset)].groupby(keys)["item_score"].mean()
         out[col] = _rescale(part).reindex(out.index)
     out = out.reset_index().sort_values(keys)
-    return _derived(out, SCORE_SCHEMA, items.attrs, "management_scores(items)")
+    return derived(out, SCORE_SCHEMA, items.attrs, "management_scores(items)")
 
 
 def _rescale(mean_item_score: pd.Series) -> pd.Series:
@@ -370,20 +371,3 @@ def read_staff_survey_questions(path: str | Path | None = None) -> pd.DataFrame:
         }
     )
     return finish(df.sort_values("item"), QUESTIONS, src)
-
-
-def _derived(df: pd.DataFrame, schema: Schema, base: dict, derivation: str) -> pd.DataFrame:
-    """Document a table computed from a reader's output, keeping the input's provenance."""
-    out = df[schema.names].reset_index(drop=True)
-    if schema.key:
-        assert not out.duplicated(list(schema.key)).any(), "derived table repeats its key"
-    out.attrs = {
-        **{k: v for k, v in base.items() if k != "columns"},
-        "derived": derivation,
-        "year_convention": schema.year_convention,
-        "columns": {
-            c.name: {"label": c.label, "unit": c.unit, "description": c.description}
-            for c in schema.columns
-        },
-    }
-    return out

@@ -33,6 +33,7 @@ from ._base import (
     Column,
     Schema,
     codes,
+    derived,
     finish,
     fy_start,
     integers_in,
@@ -821,7 +822,7 @@ def staff_by_group(
     out["census_date"] = rows["census_date"].iloc[0]
     out["year"] = int(fy_start(pd.Series([out["census_date"].iloc[0]])).iloc[0])
     out = out.reset_index()
-    return _derived(out, STAFF_BY_GROUP, staff.attrs, f"staff_by_group({source!r}, {census!r})")
+    return derived(out, STAFF_BY_GROUP, staff.attrs, f"staff_by_group({source!r}, {census!r})")
 
 
 def _census_month(census: str) -> pd.Period:
@@ -872,20 +873,3 @@ def _check_not_negative(values: pd.Series, src, column: str) -> None:
             f"column {column!r} has negative staff numbers ({rows})",
             "FTE cannot be negative: check the column is FTE and not a change or a difference.",
         )
-
-
-def _derived(df: pd.DataFrame, schema: Schema, base: dict, derivation: str) -> pd.DataFrame:
-    """Document a table computed from a reader's output, keeping the input's provenance."""
-    out = df[schema.names].reset_index(drop=True)
-    if schema.key:
-        assert not out.duplicated(list(schema.key)).any(), "derived table repeats its key"
-    out.attrs = {
-        **{k: v for k, v in base.items() if k != "columns"},
-        "derived": derivation,
-        "year_convention": schema.year_convention,
-        "columns": {
-            c.name: {"label": c.label, "unit": c.unit, "description": c.description}
-            for c in schema.columns
-        },
-    }
-    return out
