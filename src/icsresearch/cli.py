@@ -352,18 +352,12 @@ def version() -> None:
 
 
 def _register_command_modules() -> None:
-    """Commands defined beside the code they drive (``<package>.command.register(app)``)."""
-    import importlib
+    """Commands defined beside the code they drive (each module's ``register(app)``)."""
+    from .replications.command import register as register_replicate
+    from .reports.command import register as register_reports
 
-    for package in ("reports", "replications"):
-        name = f"icsresearch.{package}.command"
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name not in (f"icsresearch.{package}", name):
-                raise
-            continue
-        module.register(app)
+    register_reports(app)
+    register_replicate(app)
 
 
 _register_command_modules()
