@@ -146,3 +146,33 @@ def test_truncated_rda_and_xlsx_are_clear(tmp_path):
 def test_a_file_with_only_a_byte_order_mark_is_empty(tmp_path):
     with pytest.raises(DataFileError, match="is empty"):
         read_ae_annual(_file(tmp_path, b"\xef\xbb\xbf"))
+
+
+def test_completeness_reports_gaps_and_missing_shares_without_filling():
+    df = pd.DataFrame(
+        {
+            "trust_code": ["A", "B", "A", "A"],
+            "period": pd.to_datetime(["2022-04-01", "2022-04-01", "2022-05-01", "2022-07-01"]),
+            "attendances": [10.0, None, 12.0, 9.0],
+        }
+    )
+    report = _base.completeness(df, counts=["attendances"], period="period", units="trust_code")
+    assert report["first"] == "2022-04-01" and report["last"] == "2022-07-01"
+    assert report["periods_present"] == 3 and report["periods_expected"] == 4
+    assert report["missing_periods"] == ["2022-06-01"]
+    assert report["share_missing"] == {"attendances": 0.25}
+    assert (report["units"], report["units_per_period_min"], report["units_per_period_max"]) == (
+        2,
+        1,
+        2,
+    )
+    assert df["attendances"].isna().sum() == 1  # the table itself is untouched
+
+
+def test_a_schema_can_document_a_family_of_files():
+    schema = _base.Schema(
+        dataset="discharge_sitrep_2022_04",
+        columns=(_base.Column("x", "X"),),
+        family=("discharge_sitrep_2022_04", "discharge_sitrep_2022_05"),
+    )
+    assert schema.covers("discharge_sitrep_2022_05") and not schema.covers("hm_ae")

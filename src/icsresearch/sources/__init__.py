@@ -47,8 +47,14 @@ def read(name: str, path: str | Path | None = None) -> pd.DataFrame:
     >>> rtt.attrs["columns"]["rtt_18wk_pct"]["unit"]  # doctest: +SKIP
     '%'
     """
+    import inspect
+
     module, func = _reader_parts(name)
-    return getattr(importlib.import_module(module), func)(path)
+    reader = getattr(importlib.import_module(module), func)
+    # One reader may serve a family of files (one SitRep workbook per month): it says which.
+    if "dataset" in inspect.signature(reader).parameters:
+        return reader(path, dataset=name)
+    return reader(path)
 
 
 def schema(name: str) -> Schema:
@@ -70,6 +76,6 @@ def schema(name: str) -> Schema:
     module, _ = _reader_parts(name)
     mod = importlib.import_module(module)
     for value in vars(mod).values():
-        if isinstance(value, Schema) and value.dataset == name:
+        if isinstance(value, Schema) and value.covers(name):
             return value
     raise LookupError(f"{module} declares no Schema for {name!r}")  # a bug in the reader module

@@ -85,10 +85,17 @@ class Schema:
     year_convention: str = ""
     notes: str = ""
     key: tuple[str, ...] = field(default=())
+    #: Further registry names read by the same reader into the same columns (e.g. one SitRep
+    #: workbook per month); ``dataset`` is then the first of them.
+    family: tuple[str, ...] = field(default=())
 
     @property
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    def covers(self, name: str) -> bool:
+        """True if this schema documents registry file ``name``."""
+        return name == self.dataset or name in self.family
 
     def doc(self) -> pd.DataFrame:
         """The column documentation as a table (name, label, unit, description)."""
@@ -98,8 +105,18 @@ class Schema:
         )
 
 
-def finish(df: pd.DataFrame, schema: Schema, src: ResolvedFile) -> pd.DataFrame:
-    """Order columns as documented and attach provenance and documentation in ``df.attrs``."""
+def finish(
+    df: pd.DataFrame,
+    schema: Schema,
+    src: ResolvedFile,
+    *,
+    coverage: dict | None = None,
+) -> pd.DataFrame:
+    """Order columns as documented and attach provenance and documentation in ``df.attrs``.
+
+    ``coverage`` (from :func:`completeness`) is stored as ``attrs["completeness"]``: what the file
+    covers and how much of it is missing, reported rather than filled.
+    """
     missing = [c for c in schema.names if c not in df.columns]
     if missing:  # a bug in the reader, not in the user's file
         raise AssertionError(f"reader for {schema.dataset} did not produce {missing}")
@@ -114,12 +131,74 @@ def finish(df: pd.DataFrame, schema: Schema, src: ResolvedFile) -> pd.DataFrame:
                 "Each key should appear once; check the file is the published layout, not a concatenation.",
             )
     out.attrs = {
-        "source": schema.dataset,
+        "source": src.name,
         "path": str(src.path),
         "sha256": src.sha256,
         "verified": src.verified,
         "year_convention": schema.year_convention,
         "columns": column_docs(schema),
+    }
+    if coverage is not None:
+        out.attrs["completeness"] = coverage
+    return out
+
+
+def completeness(
+    df: pd.DataFrame,
+    *,
+    counts: Sequence[str],
+    period: str | None = None,
+    freq: str = "MS",
+    units: str | None = None,
+) -> dict:
+    """What a table covers, and how much of it is missing: reported, never filled.
+
+    Parameters
+    ----------
+    df
+        The tidy table.
+    counts
+        Value columns whose missing share is reported (suppressed and unreported values alike).
+    period
+        Date column; the report lists the first and last period, how many periods of the range
+        at ``freq`` are present, and which are absent (a gap in a series stays a gap).
+    freq
+        Spacing of the periods: ``"MS"`` months, ``"D"`` days, ``"YS"`` years.
+    units
+        Column naming the reporting units (e.g. ``"trust_code"``): the report gives how many there
+        are and the fewest and most present in any one period.
+
+    Returns
+    -------
+    dict
+        ``rows``, ``share_missing`` ({column: fraction of rows missing}) and, with ``period``,
+        ``first``, ``last``, ``periods_present``, ``periods_expected``, ``missing_periods``
+        (ISO dates); with ``units`` also ``units``, ``units_per_period_min``/``max``.
+    """
+    out: dict = {"rows": int(len(df))}
+    if period is not None and len(df):
+        when = pd.to_datetime(df[period])
+        present = pd.DatetimeIndex(when.dropna().unique()).sort_values()
+        expected = pd.date_range(present[0], present[-1], freq=freq)
+        absent = expected.difference(present)
+        out.update(
+            first=present[0].date().isoformat(),
+            last=present[-1].date().isoformat(),
+            periods_present=int(len(present)),
+            periods_expected=int(len(expected)),
+            missing_periods=[d.date().isoformat() for d in absent],
+        )
+        if units is not None:
+            per = df.groupby(when)[units].nunique()
+            out.update(
+                units=int(df[units].nunique()),
+                units_per_period_min=int(per.min()),
+                units_per_period_max=int(per.max()),
+            )
+    elif units is not None:
+        out["units"] = int(df[units].nunique())
+    out["share_missing"] = {
+        c: round(float(df[c].isna().mean()), 6) if len(df) else 0.0 for c in counts
     }
     return out
 
