@@ -1035,7 +1035,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for April 2022: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="April 2022",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1049,7 +1049,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for April 2023: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="April 2023",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1063,7 +1063,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for August 2022: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="August 2022",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1077,7 +1077,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for August 2023: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="August 2023",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1091,7 +1091,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for December 2022: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="December 2022",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1105,7 +1105,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for December 2023: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="December 2023",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1119,7 +1119,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for February 2023: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="February 2023",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1133,7 +1133,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for January 2023: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="January 2023",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1147,7 +1147,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for January 2024: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="January 2024",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1161,7 +1161,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for July 2022: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="July 2022",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1175,7 +1175,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for July 2023: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="July 2023",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1189,7 +1189,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for June 2022: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="June 2022",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1203,7 +1203,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for June 2023: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="June 2023",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1216,7 +1216,7 @@ REGISTRY: dict[str, RegistryFile] = {
             publisher="NHS England",
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep national time series: daily and weekly England totals",
-            years="Apr 2020 - Jan 2024",
+            years="Apr 2021 - Jan 2024",
             year_convention="day and week",
             reader="sitrep:read_discharge_sitrep_series",
         ),
@@ -1231,7 +1231,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for March 2023: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="March 2023",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1245,7 +1245,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for May 2022: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="May 2022",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1259,7 +1259,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for May 2023: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="May 2023",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1273,7 +1273,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for November 2022: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="November 2022",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1287,7 +1287,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for November 2023: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="November 2023",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1301,7 +1301,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for October 2022: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="October 2022",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1315,7 +1315,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for October 2023: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="October 2023",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1329,7 +1329,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for September 2022: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="September 2022",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
         RegistryFile(
@@ -1343,7 +1343,7 @@ REGISTRY: dict[str, RegistryFile] = {
             citation=_SITREP,
             description="Discharge Delays (Acute) SitRep workbook for September 2023: criteria to reside, discharges, delay days, destinations and reasons by trust, ICB and region",
             years="September 2023",
-            year_convention="days of the month (Table 2), weekly snapshots (Tables 3, 5), month total (Table 4)",
+            year_convention="days of the month (Table 2), weekly snapshots (Table 3), month total (Table 4), month average of the weekly snapshots (Table 5)",
             reader="sitrep:read_discharge_sitrep",
         ),
     ]
