@@ -754,7 +754,7 @@ REGISTRY: dict[str, RegistryFile] = {
             publisher="NHS England",
             citation=_HEALTHYR,
             description="Patients remaining in hospital who no longer meet the criteria to reside, by trust, month and reason for the delay",
-            years="Apr 2022 - Aug 2025",
+            years="Jun 2024 - May 2025",
             year_convention="calendar month (first day), mapped to the April-March financial year",
             reader="discharge:read_delay_reasons",
         ),
