@@ -307,25 +307,74 @@ def validate_ics_code(
     return clean
 
 
-@functools.cache
-def _lsoa_2026() -> pd.DataFrame:
-    lk = _lsoa_lookup()[["lsoa11_code", "icb_code", "ltla_code"]]
+def _to_2026(icb2022: pd.Series, ltla: pd.Series) -> pd.Series:
+    """The 2026 ICB of areas given their 2022 ICB and local authority (the project table's rules)."""
     ch = icb_changes_2026()
     whole = ch[ch["ltla22_code"] == ""].set_index("icb2022_code")["icb2026_code"]
     part = ch[ch["ltla22_code"] != ""].set_index(["icb2022_code", "ltla22_code"])["icb2026_code"]
-    new = lk["icb_code"].map(whole)
-    keyed = pd.MultiIndex.from_frame(lk[["icb_code", "ltla_code"]])
-    by_part = pd.Series(part.reindex(keyed).to_numpy(), index=lk.index)
+    new = icb2022.map(whole)
+    keyed = pd.MultiIndex.from_arrays([icb2022, ltla])
+    by_part = pd.Series(part.reindex(keyed).to_numpy(), index=icb2022.index)
     new = new.fillna(by_part)
-    split = lk["icb_code"].isin(part.index.get_level_values(0))
+    split = icb2022.isin(part.index.get_level_values(0))
     unassigned = split & new.isna()
     if unassigned.any():  # the project table must cover every local authority of a split ICB
-        raise AssertionError(f"LSOAs of split ICBs without a 2026 rule: {lk[unassigned].head()}")
-    new = new.fillna(lk["icb_code"])
+        raise AssertionError(
+            f"areas of split ICBs without a 2026 rule: {ltla[unassigned].unique()[:5]}"
+        )
+    return new.fillna(icb2022)
+
+
+@functools.cache
+def _lsoa_2026() -> pd.DataFrame:
+    lk = _lsoa_lookup()[["lsoa11_code", "icb_code", "ltla_code"]]
     return pd.DataFrame(
         {
             "lsoa11_code": lk["lsoa11_code"],
-            "icb_code": new,
+            "icb_code": _to_2026(lk["icb_code"], lk["ltla_code"]),
+            "icb2022_code": lk["icb_code"],
+            "ltla_code": lk["ltla_code"],
+        }
+    )
+
+
+@functools.cache
+def _lsoa21() -> pd.DataFrame:
+    from .sources.lsoa import read_lsoa21_icb24_lookup, read_lsoa21_ward_ltla24_lookup
+
+    icb = read_lsoa21_icb24_lookup()[["lsoa21_code", "icb_code"]]
+    ltla = read_lsoa21_ward_ltla24_lookup()[["lsoa21_code", "ltla_code"]]
+    out = icb.merge(ltla, on="lsoa21_code", how="left", validate="one_to_one")
+    if out["ltla_code"].isna().any():  # the two ONS lookups cover the same 2021 LSOAs
+        raise AssertionError("2021 LSOAs without a local authority in the ward lookup")
+    return out
+
+
+def lsoa21_to_icb(footprint: Footprint | str = 2022) -> pd.DataFrame:
+    """LSOA (2021) -> ICB of the footprint: lsoa21_code, icb_code, icb2022_code, ltla_code.
+
+    Built on ONS's April 2024 LSOA (2021) -> ICB lookup (the 42 ICBs keep their 2022 ODS codes;
+    two ONS codes changed in 2023) and the 2024 local authorities, which in the areas of the
+    three ICBs split in April 2026 are those of 2022.
+
+    Parameters
+    ----------
+    footprint
+        2022 (42 ICBs, as at April 2024) or 2026 (36 ICBs; the LSOAs of split ICBs follow their
+        local authority).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per 2021 LSOA in England (33,755).
+    """
+    fp = check_footprint(footprint)
+    lk = _lsoa21()
+    icb = lk["icb_code"] if fp == 2022 else _to_2026(lk["icb_code"], lk["ltla_code"])
+    return pd.DataFrame(
+        {
+            "lsoa21_code": lk["lsoa21_code"],
+            "icb_code": icb,
             "icb2022_code": lk["icb_code"],
             "ltla_code": lk["ltla_code"],
         }

@@ -34,6 +34,8 @@ __all__ = [
     "ICS_YEAR_COLUMNS",
     "TRUST_YEAR_COLUMNS",
     "ae_monthly",
+    "beds_monthly",
+    "discharge_monthly",
     "docs",
     "ics_year_panel",
     "trust_year_panel",
@@ -202,6 +204,15 @@ def ics_year_panel(
     return panel
 
 
+def _check_monthly(source: str, level: str, footprint, method: str) -> int:
+    _check_source(source)
+    fp = geography.check_footprint(footprint)
+    geography.check_method(method)
+    if level not in ("trust", "ics"):
+        raise InvalidParameterError(f"level={level!r}: use 'trust' or 'ics'.")
+    return fp
+
+
 def ae_monthly(
     source: Source = "real",
     *,
@@ -210,7 +221,10 @@ def ae_monthly(
     method: geography.TrustIcsMethod = "headquarters",
     department: Literal["all", "type1"] = "all",
 ) -> pd.DataFrame:
-    """Monthly A&E by trust or ICS, April 2016 - March 2019, for SPC charts.
+    """Monthly A&E by trust or ICS: April 2016 - March 2019 and April 2021 - July 2025.
+
+    No trust-level file covers April 2019 - March 2021: those months are absent (a gap, not
+    zeros), and charts drawn from this table show it as a gap.
 
     Parameters
     ----------
@@ -224,28 +238,96 @@ def ae_monthly(
     method
         Trust-to-ICS method for ``level="ics"``.
     department
-        ``"all"`` department types, or ``"type1"`` (major emergency departments) only.
+        ``"all"`` department types, or ``"type1"`` (major emergency departments) only; the
+        2021-2025 file gives all types together, so ``"type1"`` ends in March 2019.
 
     Returns
     -------
     pandas.DataFrame
         trust_code (or icb_code), period (first day of the month), year, attendances,
-        breaches, admissions, within_4hr_pct (100 x (1 - breaches/attendances), from sums).
+        over_4hr (= breaches), admissions, within_4hr_pct (100 x (1 - over_4hr/attendances)
+        over the trusts reporting over-4-hour counts that month).
 
     Examples
     --------
     >>> from icsresearch.panel import ae_monthly
     >>> ae = ae_monthly("demo", level="ics")
     >>> ae["period"].min().strftime("%Y-%m"), ae["period"].max().strftime("%Y-%m")
-    ('2016-04', '2019-03')
+    ('2016-04', '2025-07')
     """
-    _check_source(source)
-    fp = geography.check_footprint(footprint)
-    geography.check_method(method)
-    if level not in ("trust", "ics"):
-        raise InvalidParameterError(f"level={level!r}: use 'trust' or 'ics'.")
+    fp = _check_monthly(source, level, footprint, method)
     if department not in ("all", "type1"):
         raise InvalidParameterError(f"department={department!r}: use 'all' or 'type1'.")
     from .monthly import monthly
 
-    return monthly(source, level, fp, method, department)
+    return monthly("ae", source, level, fp, method, department)
+
+
+def beds_monthly(
+    source: Source = "real",
+    *,
+    level: Literal["trust", "ics"] = "trust",
+    footprint: geography.Footprint | str = 2022,
+    method: geography.TrustIcsMethod = "headquarters",
+    bed_type: str = "general_acute",
+) -> pd.DataFrame:
+    """Monthly beds available and occupied by trust or ICS, April 2022 - August 2025.
+
+    Parameters
+    ----------
+    source
+        ``"real"`` (NHS England bed SitRep via healthyr) or ``"demo"``.
+    level
+        ``"trust"`` or ``"ics"``.
+    footprint
+        2022 or 2026 (for ``level="ics"``).
+    method
+        Trust-to-ICS method for ``level="ics"``.
+    bed_type
+        ``"general_acute"`` (default), ``"adult_general_acute"``, ``"paediatric_general_acute"``,
+        ``"adult_critical_care"``, ``"paediatric_intensive_care"`` or
+        ``"neonatal_intensive_care"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        trust_code (or icb_code), period, year, beds_available, beds_occupied (monthly averages
+        of daily counts), occupancy_pct.
+    """
+    fp = _check_monthly(source, level, footprint, method)
+    from .monthly import monthly
+
+    return monthly("beds", source, level, fp, method, bed_type)
+
+
+def discharge_monthly(
+    source: Source = "real",
+    *,
+    level: Literal["trust", "ics"] = "trust",
+    footprint: geography.Footprint | str = 2022,
+    method: geography.TrustIcsMethod = "headquarters",
+) -> pd.DataFrame:
+    """Monthly discharge delays by trust or ICS, April 2022 - August 2025.
+
+    Parameters
+    ----------
+    source
+        ``"real"`` (NHS England discharge SitRep via healthyr) or ``"demo"``.
+    level
+        ``"trust"`` or ``"ics"``.
+    footprint
+        2022 or 2026 (for ``level="ics"``).
+    method
+        Trust-to-ICS method for ``level="ics"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        trust_code (or icb_code), period, year, days_reported, patients_per_day (no longer
+        meeting the criteria to reside), discharged_per_day, remaining_per_day (delayed),
+        discharged_pct.
+    """
+    fp = _check_monthly(source, level, footprint, method)
+    from .monthly import monthly
+
+    return monthly("discharge", source, level, fp, method, "")

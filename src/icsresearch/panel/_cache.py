@@ -19,7 +19,7 @@ from ..provenance import manifest
 from .columns import ICS_YEAR_COLUMNS, TRUST_YEAR_COLUMNS, attrs_for
 
 #: Bump when the build logic changes in a way that alters a panel built from the same inputs.
-PANEL_FORMAT = 3
+PANEL_FORMAT = 4
 _META_KEY = b"icsresearch"
 _COLUMNS = {"trust_year": TRUST_YEAR_COLUMNS, "ics_year": ICS_YEAR_COLUMNS}
 

@@ -48,6 +48,20 @@ def _c(name, label, unit, source, agg, description="", year_convention=FY) -> Pa
 
 
 HM = "hospital_management compilation (Asaria et al. 2022)"
+SURVEY_2021 = "NHS Staff Survey organisational results 2021-2024 (NHS-Gender compilation)"
+SURVEY_YEAR = "survey in autumn of the financial year"
+NOT_SPLICED = (
+    "A different questionnaire from the 2012-2018 management items: never splice the two into one "
+    "series."
+)
+
+
+def _definition(name: str) -> str:
+    from ..indicators import get
+
+    ind = get(name)
+    return f"{ind.definition} Scope: {ind.scope}"
+
 
 ID_COLUMNS = (
     _c(
@@ -212,19 +226,62 @@ INDICATOR_COLUMNS = (
         "ae_4hr_pct",
         "A&E within 4 hours",
         "%",
-        f"NHS England A&E via {HM}",
-        "mean:ae_attendances|admissions",
-        "Share of attendances admitted, transferred or discharged within 4 hours (all types). "
-        "Aggregated weighted by A&E attendances where known (2016/17-2018/19), else by admissions.",
+        "NHS England monthly A&E returns (ae_monthly 2016/17-2018/19; ae_trust_monthly 2021/22 on)",
+        "ratio:ae_within_4hr/ae_4hr_denominator:100",
+        _definition("ae_4hr_pct"),
+        "calendar months mapped to the April-March year",
+    ),
+    _c(
+        "ae_within_4hr",
+        "A&E attendances within 4 hours",
+        "count",
+        "NHS England monthly A&E returns",
+        "sum",
+        "Attendances (all department types) minus attendances over 4 hours from arrival to "
+        "admission, transfer or discharge, summed over the months that report both counts.",
+        "calendar months mapped to the April-March year",
+    ),
+    _c(
+        "ae_4hr_denominator",
+        "A&E attendances with 4-hour counts",
+        "count",
+        "NHS England monthly A&E returns",
+        "sum",
+        "Attendances (all department types) in the months that report attendances over 4 hours: "
+        "the denominator of ae_4hr_pct.",
+        "calendar months mapped to the April-March year",
     ),
     _c(
         "ae_attendances",
         "A&E attendances",
         "count",
-        "NHS England monthly A&E statistics (NHS-R Community NHSRdatasets)",
+        "NHS England monthly A&E returns",
         "sum",
-        "All department types, summed over the months of the financial year; 2016/17-2018/19.",
+        "All department types, summed over the months of the financial year (2016/17-2018/19 "
+        "and 2021/22 on; no trust-level file covers April 2019 - March 2021).",
         "calendar months mapped to the April-March year",
+    ),
+    _c(
+        "ae_4hr_completeness_pct",
+        "A&E 4-hour counts reported",
+        "%",
+        "NHS England monthly A&E returns",
+        "mean:ae_attendances",
+        "Months of the financial year with both attendance and over-4-hour counts, as a share "
+        "of the 12 (trusts field-testing new A&E standards reported no 4-hour counts until May "
+        "2023; February and March 2025 are missing for every trust: the compilation repeats "
+        "2024's months there). Systems: the trusts' shares weighted by their attendances.",
+        "calendar months mapped to the April-March year",
+    ),
+    _c(
+        "ae_4hr_pct_compiled",
+        "A&E within 4 hours (Asaria compilation)",
+        "%",
+        f"AE.csv via {HM}",
+        "mean:ae_attendances|admissions",
+        "The compilation's annual AE_SCORE x 100, 2012/13-2018/19: not the same quantity as "
+        "ae_4hr_pct (see icsresearch.indicators.AE_COMPILED_FINDING); kept for the replication "
+        "of Asaria et al. Aggregated weighted by A&E attendances where known, else admissions.",
     ),
     _c(
         "rtt_18wk_pct",
@@ -307,10 +364,154 @@ INDICATOR_COLUMNS = (
     ),
     _c(
         "occupancy_pct",
-        "Bed occupancy",
+        "Bed occupancy (KH03, all sectors)",
         "%",
         f"NHS England KH03 via {HM}",
         "ratio:occupied_beds/beds_available:100",
+    ),
+    # ICS era: general & acute beds (daily SitRep, monthly averages)
+    _c(
+        "ga_beds_available",
+        "G&A beds available",
+        "beds",
+        "NHS England bed availability SitRep via healthyr (beds_trust_monthly)",
+        "sum",
+        "General & acute beds (adult + paediatric) available, mean over the months of the year of "
+        "the monthly average of daily counts. A different collection from KH03 beds_available.",
+        "calendar months mapped to the April-March year",
+    ),
+    _c(
+        "ga_beds_occupied",
+        "G&A beds occupied",
+        "beds",
+        "NHS England bed availability SitRep via healthyr (beds_trust_monthly)",
+        "sum",
+        "General & acute beds occupied, mean over the months of the year of the monthly average.",
+        "calendar months mapped to the April-March year",
+    ),
+    _c(
+        "ga_occupancy_pct",
+        "G&A bed occupancy",
+        "%",
+        "NHS England bed availability SitRep via healthyr (beds_trust_monthly)",
+        "ratio:ga_beds_occupied/ga_beds_available:100",
+        _definition("ga_occupancy_pct"),
+        "calendar months mapped to the April-March year",
+    ),
+    _c(
+        "ga_beds_completeness_pct",
+        "G&A bed months reported",
+        "%",
+        "NHS England bed availability SitRep via healthyr (beds_trust_monthly)",
+        "mean:ga_beds_available",
+        "Months of the financial year with G&A beds reported, as a share of the months the file "
+        "covers in that year.",
+        "calendar months mapped to the April-March year",
+    ),
+    # ICS era: discharge (daily SitRep)
+    _c(
+        "ctr_patients_per_day",
+        "No longer meeting the criteria to reside",
+        "patients per day",
+        "NHS England discharge SitRep via healthyr (criteria_to_reside_trust)",
+        "sum",
+        "Mean daily number of patients who no longer met the criteria to reside in hospital, over "
+        "the days of the financial year the trust reported.",
+        "days mapped to the April-March year",
+    ),
+    _c(
+        "ctr_discharged_per_day",
+        "Discharged of those",
+        "patients per day",
+        "NHS England discharge SitRep via healthyr (discharges_trust_daily)",
+        "sum",
+        "Mean daily number of those patients discharged that day (by 17:00 and 17:01-23:59).",
+        "days mapped to the April-March year",
+    ),
+    _c(
+        "ctr_remaining_per_day",
+        "Delayed in hospital",
+        "patients per day",
+        "NHS England discharge SitRep via healthyr",
+        "sum",
+        "Mean daily number who no longer met the criteria to reside and were not discharged that "
+        "day (not meeting the criteria - discharged), over days reporting both.",
+        "days mapped to the April-March year",
+    ),
+    _c(
+        "ctr_discharged_pct",
+        "Discharged the same day",
+        "%",
+        "NHS England discharge SitRep via healthyr",
+        "ratio:ctr_discharged_per_day/ctr_patients_per_day:100",
+        _definition("ctr_discharged_pct"),
+        "days mapped to the April-March year",
+    ),
+    _c(
+        "delayed_per_100_ga_beds",
+        "Delayed discharges per 100 occupied G&A beds",
+        "per 100 beds",
+        "NHS England discharge and bed SitReps via healthyr",
+        "ratio:ctr_remaining_per_day/ga_beds_occupied:100",
+        _definition("delayed_per_100_ga_beds"),
+        "days mapped to the April-March year",
+    ),
+    _c(
+        "ctr_completeness_pct",
+        "Discharge days reported",
+        "%",
+        "NHS England discharge SitRep via healthyr (criteria_to_reside_trust)",
+        "mean:ctr_patients_per_day",
+        "Days of the financial year with a discharge return, as a share of the days the file "
+        "covers in that year.",
+        "days mapped to the April-March year",
+    ),
+    # ICS era: staff wellbeing (NHS Staff Survey 2021-2024 questionnaire)
+    *(
+        col
+        for stem, label in (
+            ("burnout", "Staff often or always burnt out"),
+            ("stress", "Staff unwell from work-related stress"),
+            ("enough_staff", "Enough staff to do the job properly"),
+        )
+        for col in (
+            _c(
+                f"staff_{stem}_pct",
+                label,
+                "%",
+                SURVEY_2021,
+                f"ratio:staff_{stem}_n/staff_{stem}_base:100",
+                _definition(f"staff_{stem}_pct") + " " + NOT_SPLICED,
+                SURVEY_YEAR,
+            ),
+            _c(
+                f"staff_{stem}_n",
+                f"{label}: respondents",
+                "count",
+                SURVEY_2021,
+                "sum",
+                "Respondents giving that answer (published rate x base).",
+                SURVEY_YEAR,
+            ),
+            _c(
+                f"staff_{stem}_base",
+                f"{label}: base",
+                "count",
+                SURVEY_2021,
+                "sum",
+                "Respondents answering the question.",
+                SURVEY_YEAR,
+            ),
+        )
+    ),
+    _c(
+        "staff_wellbeing_respondents",
+        "Staff survey respondents (2021 questionnaire)",
+        "count",
+        SURVEY_2021,
+        "sum",
+        "Respondents to the 2021-2024 survey at the organisation.",
+        SURVEY_YEAR,
     ),
     # finance (GBP m)
     _c(
@@ -469,6 +670,27 @@ ICS_COVARIATES = (
         "first",
         "ICB average score; for 2026 boards, the population-weighted mean of the parts.",
         "IMD 2025",
+    ),
+    _c(
+        "imd2025_most_deprived_lsoa_pct",
+        "LSOAs in the most deprived tenth (IMD 2025)",
+        "% of LSOAs",
+        "MHCLG IMD 2025 by LSOA (2021) and the ONS LSOA (2021) -> ICB (2024) lookup",
+        "first",
+        "Share of the system's 2021 LSOAs in national IMD 2025 decile 1 (MHCLG's LSOA-count "
+        "measure; it equals the published ICB summary for the 42 ICBs). For 2026 boards, the "
+        "2021 LSOAs of their parts.",
+        "IMD 2025",
+    ),
+    _c(
+        "health_index_2021",
+        "ONS Health Index 2021",
+        "index (England 2015 = 100)",
+        "ONS Health Index for England by ICB (health_index_icb)",
+        "first",
+        "Overall Health Index score, calendar year 2021; missing for 2026 boards that are not a "
+        "2022 ICB (the index is not additive across areas).",
+        "calendar year 2021",
     ),
 )
 

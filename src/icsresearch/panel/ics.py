@@ -27,8 +27,9 @@ def build_ics_year(
     rows = rows[rows["weight"] > 0]
     agg = aggregate(rows, ["icb_code", "year"], INDICATOR_COLUMNS, weight="weight")
     n = rows.groupby(["icb_code", "year"])["trust_code"].nunique().rename("n_trusts").reset_index()
-    # Every ICS appears in every year of the panel, even with no reporting trust.
-    years = sorted(trusts["year"].unique())
+    # Every ICS appears in every year from the first to the last, even with no reporting trust:
+    # a year no file covers (2020/21) is a row of missing values, so charts show the gap.
+    years = list(range(int(trusts["year"].min()), int(trusts["year"].max()) + 1))
     grid = pd.MultiIndex.from_product(
         [icbs["icb_code"], years], names=["icb_code", "year"]
     ).to_frame(index=False)
