@@ -586,7 +586,7 @@ def _draw_spc(ax, sa: SPCAnalysis) -> None:
     elif pd.api.types.is_datetime64_any_dtype(xs):
         import matplotlib.dates as mdates
 
-        loc = mdates.AutoDateLocator(maxticks=10)
+        loc = mdates.AutoDateLocator(minticks=3, maxticks=10)  # never warns on long spans
         ax.xaxis.set_major_locator(loc)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
 

@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from .params import DEFAULT_YEAR
+
 #: Exit code when at least one report failed.
 EXIT_SOME_FAILED = 3
 #: Exit code after Ctrl-C (128 + SIGINT, the shell convention).
@@ -31,8 +33,12 @@ def _reports(
         str, typer.Option(help="demo (synthetic, offline) or real (published NHS files).")
     ] = "demo",
     year: Annotated[
-        int, typer.Option(help="Financial-year start of the comparisons (2018 = 2018/19).")
-    ] = 2018,
+        int,
+        typer.Option(
+            help="Financial-year start of the report (2023 = 2023/24, the latest year every "
+            "ICS-era file covers in full; 2012-2018 and 2021-2024 are available)."
+        ),
+    ] = DEFAULT_YEAR,
     method: Annotated[
         str, typer.Option(help="Trust-to-ICS method: headquarters, catchment or ae_activity.")
     ] = "headquarters",

@@ -36,9 +36,14 @@ tr.failed td { background: #fdecee; }
 a { color: #005eb8; }
 """
 
+#: Headline figures of the index (each report's ``headline``), one definition each
+#: (:mod:`icsresearch.indicators`); a column no report has a value for is left out.
 HEADLINE_COLUMNS = (
     ("population", "Population", ",.0f"),
     ("ae_4hr_pct", "A&E within 4 h (%)", ".1f"),
+    ("ga_occupancy_pct", "G&A beds occupied (%)", ".1f"),
+    ("delayed_per_100_ga_beds", "Delayed discharges per 100 G&A beds", ".1f"),
+    ("staff_burnout_pct", "Staff burnt out (%)", ".1f"),
     ("rtt_18wk_pct", "RTT within 18 wk (%)", ".1f"),
     ("shmi", "SHMI", ".3f"),
     ("management_score", "Management score", ".1f"),
@@ -97,6 +102,17 @@ def write_index(
     manifests = read_manifests(out_dir)
     this_run = dict(this_run or {})
     codes = [c for c in order if c in manifests] + sorted(c for c in manifests if c not in order)
+    heads = [manifests[c].get("headline") or {} for c in codes]
+    columns = [
+        (key, label, spec)
+        for key, label, spec in HEADLINE_COLUMNS
+        if any(h.get(key) is not None for h in heads)
+    ]
+    # the year each figure is for (A&E may fall back to a year with counts): in the header
+    years = {
+        key: next((h.get(f"{key}_fy") for h in heads if h.get(f"{key}_fy")), None)
+        for key, _, _ in columns
+    }
     rows = []
     n_failed = 0
     synthetic = False
@@ -112,7 +128,7 @@ def write_index(
         synthetic = synthetic or bool(m.get("synthetic")) or p.get("source") == "demo"
         head = m.get("headline") or {}
         if not england and head:
-            england = {k: head.get(f"england_{k}") for k, _, _ in HEADLINE_COLUMNS}
+            england = {k: head.get(f"england_{k}") for k, _, _ in columns}
         system = m.get("system") or {}
         name = system.get("short_name") or system.get("icb_name") or ""
         region = system.get("region_name") or ""
@@ -136,7 +152,7 @@ def write_index(
             )
             + "</td>",
         ]
-        for key, _, spec in HEADLINE_COLUMNS:
+        for key, _, spec in columns:
             cells.append(f'<td class="num">{_fmt(head.get(key), spec)}</td>')
         secs = (m.get("timings_seconds") or {}).get("total")
         cells.append(f'<td class="num">{_fmt(secs, ".1f")}</td>')
@@ -150,7 +166,7 @@ def write_index(
             "System",
             "Region",
             "Status",
-            *(h for _, h, _ in HEADLINE_COLUMNS),
+            *(f"{h} {years[k]}" if years.get(k) else h for k, h, _ in columns),
             "Seconds",
             "Files",
         )
@@ -159,7 +175,7 @@ def write_index(
     if england and any(v is not None for v in england.values()):
         eng_cells = "".join(
             f'<td class="num">{_fmt(england.get(k), spec) if k != "population" else ""}</td>'
-            for k, _, spec in HEADLINE_COLUMNS
+            for k, _, spec in columns
         )
         eng_row = f"<tr><td></td><td><i>England</i></td><td></td><td></td>{eng_cells}<td></td><td></td></tr>"
     if len(params_seen) == 1:
@@ -199,8 +215,9 @@ def write_index(
 {eng_row}
 {chr(10).join(rows)}
 </tbody></table>
-<p class="meta">Headline figures are for the report year. England: all trusts combined with the
-ICS panel's rules. Each report folder holds report.html, the executed notebook, figures/ (PNG and
+<p class="meta">Headline figures are for the year in each column header, one definition each
+(icsresearch.indicators). England pools every NHS trust reporting the indicator (the sum of
+numerators over the sum of denominators), as each system pools its own trusts. Each report folder holds report.html, the executed notebook, figures/ (PNG and
 the data behind each chart) and manifest.json (parameters, input hashes, versions, git revision,
 timings).</p>
 </body></html>

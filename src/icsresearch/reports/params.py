@@ -16,9 +16,14 @@ from typing import Any
 
 from ..errors import InvalidParameterError
 
-#: Financial years (start) a report can describe: the years the trust-year panel covers.
-REPORT_YEARS = tuple(range(2012, 2019))
-DEFAULT_YEAR = 2018
+#: Financial years (start) a report can describe: 2012/13-2018/19 (the compilations) and
+#: 2021/22-2024/25 (the ICS-era files). No registry file has trust A&E, RTT, workforce or beds for
+#: 2019/20 and 2020/21, so a report on them would be empty.
+REPORT_YEARS = (*range(2012, 2019), *range(2021, 2025))
+#: The latest financial year every ICS-era file covers in full: 2023/24. The A&E compilation runs
+#: to July 2025, but its February and March 2025 repeat 2024's months and are set missing, so
+#: 2024/25 has 10 months of A&E (a report on it says so).
+DEFAULT_YEAR = 2023
 SOURCES = ("demo", "real")
 #: ICB ODS codes: three-character Q-codes (2022) and the five-character codes of the boards
 #: created in April 2026 (e.g. ``D7T5G``); the demo's ZQ01/ZN01. Nothing else reaches a path.
@@ -94,9 +99,18 @@ def check_year(year: Any) -> int:
         except (TypeError, ValueError):
             value = None
     if value not in REPORT_YEARS:
+        gap = (
+            " (2019/20 and 2020/21 are a gap in the published trust files)"
+            if value
+            in (
+                2019,
+                2020,
+            )
+            else ""
+        )
         raise InvalidParameterError(
-            f"year={year!r} is not a report year; use a financial-year start from "
-            f"{REPORT_YEARS[0]} to {REPORT_YEARS[-1]} ({REPORT_YEARS[-1]} = "
+            f"year={year!r} is not a report year{gap}; use a financial-year start from 2012 to "
+            f"2018 or 2021 to {REPORT_YEARS[-1]} ({REPORT_YEARS[-1]} = "
             f"{REPORT_YEARS[-1]}/{(REPORT_YEARS[-1] + 1) % 100:02d}), the years the panels cover."
         )
     return value
@@ -140,7 +154,7 @@ def validate_report_parameters(
     source
         ``"demo"`` or ``"real"``.
     year
-        Financial-year start, 2012-2018.
+        Financial-year start: 2012-2018 or 2021-2024 (default 2023 = 2023/24).
     method
         Trust-to-ICS method.
 

@@ -36,8 +36,32 @@ ACUTE_TYPES = ("acute non-specialist", "acute specialist")
 #: this many deaths per finished consultant episode; the over-dispersed limits it draws are set
 #: mostly by the between-trust variance, so the flags barely depend on it (docs/reports.md).
 DEATHS_PER_EPISODE = 0.02
-#: The trends section: indicators drawn as ICS vs region vs England, 2012/13 onward.
-TREND_INDICATORS = ("ae_4hr_pct", "rtt_18wk_pct", "shmi", "management_score")
+#: The trends section: indicators drawn as ICS vs region vs England, 2012/13 onward (a year no
+#: file covers is a gap in the line, never a zero).
+TREND_INDICATORS = (
+    "ae_4hr_pct",
+    "ga_occupancy_pct",
+    "delayed_per_100_ga_beds",
+    "staff_burnout_pct",
+    "rtt_18wk_pct",
+    "shmi",
+)
+#: The ICS-era indicators of the report's headline table, each one definition
+#: (:mod:`icsresearch.indicators`).
+ERA_INDICATORS = (
+    "ae_4hr_pct",
+    "ga_occupancy_pct",
+    "ctr_discharged_pct",
+    "delayed_per_100_ga_beds",
+    "staff_burnout_pct",
+    "staff_stress_pct",
+    "staff_enough_staff_pct",
+)
+#: The last financial year of the 2012-2019 compilations (RTT, SHMI, staff survey management
+#: items, workforce): the report's "before the ICS era" sections describe this year at the latest.
+LAST_COMPILED_YEAR = 2018
+#: ICSs became statutory on 1 July 2022; the 36 boards of the 2026 footprint on 1 April 2026.
+FOOTPRINT_START = {2022: 2022, 2026: 2026}
 
 
 @dataclass
@@ -60,7 +84,10 @@ class ReportData:
     weights
         Trust -> ICS weights (trust_code, icb_code, weight, method_used).
     monthly_trust, monthly_ics
-        Monthly A&E (all department types) by trust and by ICS, April 2016 - March 2019.
+        Monthly A&E (all department types) by trust and by ICS, April 2016 - March 2019 and
+        April 2021 - July 2025.
+    beds_ics, discharge_ics
+        Monthly general & acute beds and discharge delays by ICS, April 2022 - August 2025.
     synthetic
         True for the demo data.
     meta
@@ -77,6 +104,8 @@ class ReportData:
     weights: pd.DataFrame
     monthly_trust: pd.DataFrame
     monthly_ics: pd.DataFrame
+    beds_ics: pd.DataFrame
+    discharge_ics: pd.DataFrame
     synthetic: bool
     meta: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -124,7 +153,13 @@ def _frames(source: str, footprint: int, method: str):
     """The report's frames without ``attrs`` (pandas deep-copies attrs on every operation,
     which made the report's arithmetic several times slower), and the attrs on the side."""
     from .. import geography
-    from ..panel import ae_monthly, ics_year_panel, trust_year_panel
+    from ..panel import (
+        ae_monthly,
+        beds_monthly,
+        discharge_monthly,
+        ics_year_panel,
+        trust_year_panel,
+    )
 
     kw = {"footprint": footprint, "method": method}
     frames = {
@@ -134,6 +169,8 @@ def _frames(source: str, footprint: int, method: str):
         "weights": geography.trust_ics_weights(method, footprint, source),
         "monthly_trust": ae_monthly(source, level="trust", **kw),
         "monthly_ics": ae_monthly(source, level="ics", **kw),
+        "beds_ics": beds_monthly(source, level="ics", **kw),
+        "discharge_ics": discharge_monthly(source, level="ics", **kw),
     }
     meta = {}
     for key, frame in frames.items():
@@ -167,6 +204,7 @@ def system_overview(data: ReportData) -> dict[str, Any]:
     dict
         ``icb_code, icb_name, short_name, region_name, predecessors, population,
         population_rank, imd2019_mean_rank, imd2019_most_deprived_pct, imd2025_average_score,
+        imd2025_most_deprived_lsoa_pct, health_index_2021, health_index_rank (1 = healthiest),
         deprivation_rank, n_systems, n_trusts, fy``. Population and deprivation come from the
         latest panel year with a value (mid-2019 population; IMD 2019 by LSOA; IMD 2025 by ICB);
         ``deprivation_rank`` is 1 for the most deprived system by IMD 2019 mean rank.
@@ -175,7 +213,14 @@ def system_overview(data: ReportData) -> dict[str, Any]:
     code = p.ics_code
     latest = data.ics.sort_values("year").groupby("icb_code", sort=False).last()
     cov = latest[
-        ["population", "imd2019_mean_rank", "imd2019_most_deprived_pct", "imd2025_average_score"]
+        [
+            "population",
+            "imd2019_mean_rank",
+            "imd2019_most_deprived_pct",
+            "imd2025_average_score",
+            "imd2025_most_deprived_lsoa_pct",
+            "health_index_2021",
+        ]
     ]
     row = cov.loc[code] if code in cov.index else pd.Series(dtype=float)
     trusts = system_trusts(data)
@@ -190,6 +235,9 @@ def system_overview(data: ReportData) -> dict[str, Any]:
         "imd2019_mean_rank": _float(row.get("imd2019_mean_rank")),
         "imd2019_most_deprived_pct": _float(row.get("imd2019_most_deprived_pct")),
         "imd2025_average_score": _float(row.get("imd2025_average_score")),
+        "imd2025_most_deprived_lsoa_pct": _float(row.get("imd2025_most_deprived_lsoa_pct")),
+        "health_index_2021": _float(row.get("health_index_2021")),
+        "health_index_rank": _rank(cov["health_index_2021"], code, ascending=False),
         # a lower mean rank is more deprived (rank 1 = most deprived LSOA)
         "deprivation_rank": _rank(cov["imd2019_mean_rank"], code, ascending=True),
         "n_systems": len(data.icbs),
@@ -220,8 +268,10 @@ def system_trusts(data: ReportData, min_share: float = MIN_SHARE) -> pd.DataFram
     -------
     pandas.DataFrame
         ``trust_code, trust_name, trust_type, share`` (of the trust attributed to this system),
-        ``main_system`` (True when this is the trust's largest share), ``beds_available``,
-        ``managers_fte``; sorted by type then name.
+        ``main_system`` (True when this is the trust's largest share), ``ae_attendances``,
+        ``ga_beds_available`` (ICS era) and ``beds_available``, ``managers_fte`` (2012-2018);
+        sorted by type then name. Trusts that report nothing in the year (closed or merged)
+        are not listed: the system as it was that year.
     """
     p = data.params
     in_year = data.trusts[data.trusts["year"] == p.year]
@@ -239,6 +289,8 @@ def system_trusts(data: ReportData, min_share: float = MIN_SHARE) -> pd.DataFram
         "trust_type",
         "share",
         "main_system",
+        "ae_attendances",
+        "ga_beds_available",
         "beds_available",
         "managers_fte",
     ]
@@ -292,24 +344,93 @@ def highlight_codes(data: ReportData) -> list[str]:
 
 
 def ae_year(data: ReportData) -> int:
-    """The financial year of the A&E funnel.
+    """The financial year of the A&E funnel and headline.
 
-    The report year, or the nearest year of the monthly data (April 2016 - March 2019) when the
-    report year falls outside it.
+    The report year, or the nearest year with trust A&E counts (2016/17-2018/19 and 2021/22 on)
+    when the report year has none.
 
     Parameters
     ----------
     data
         The report's data (:func:`load_report_data`).
     """
-    years = sorted(int(y) for y in data.monthly_trust["year"].dropna().unique())
+    t = data.trusts
+    years = sorted(int(y) for y in t.loc[t["ae_4hr_denominator"].gt(0), "year"].unique())
     if not years:
         return data.params.year
     return min(years, key=lambda y: (abs(y - data.params.year), -y))
 
 
-def ae_funnel_table(data: ReportData) -> pd.DataFrame:
-    """A&E 4-hour performance of acute trusts over a financial year, all department types.
+def system_weights(data: ReportData) -> pd.Series:
+    """trust_code -> the share of each trust attributed to this system (only trusts with a share).
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+    """
+    w = data.weights[data.weights["icb_code"] == data.params.ics_code]
+    return w.groupby("trust_code")["weight"].sum()
+
+
+def ae_funnel_table(data: ReportData, year: int | None = None) -> pd.DataFrame:
+    """A&E 4-hour counts of every NHS trust with A&E attendances in a financial year.
+
+    The same counts as the panels' ``ae_4hr_pct`` (all department types, months with over-4-hour
+    counts), so the system's pooled value over these rows, weighted by ``weight``, is the
+    system's headline and map value.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+    year
+        Financial-year start; default :func:`ae_year`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``trust_code, trust_name, trust_type, attendances, within_4hr, completeness_pct, weight``
+        (the share of the trust attributed to this system, 0 for the others).
+    """
+    year = ae_year(data) if year is None else year
+    t = data.trusts[(data.trusts["year"] == year) & data.trusts["ae_4hr_denominator"].gt(0)]
+    out = pd.DataFrame(
+        {
+            "trust_code": t["trust_code"],
+            "trust_name": t["trust_name"],
+            "trust_type": t["trust_type"],
+            "attendances": t["ae_4hr_denominator"],
+            "within_4hr": t["ae_within_4hr"],
+            "completeness_pct": t["ae_4hr_completeness_pct"],
+        }
+    )
+    out["weight"] = out["trust_code"].map(system_weights(data)).fillna(0.0)
+    return out.reset_index(drop=True)
+
+
+def pooled_share(table: pd.DataFrame, numerator: str, denominator: str, weight: str) -> float:
+    """100 x sum(w x numerator) / sum(w x denominator) over rows with a positive weight.
+
+    Parameters
+    ----------
+    table
+        One row per trust (e.g. :func:`ae_funnel_table`).
+    numerator, denominator, weight
+        Column names.
+    """
+    rows = table[table[weight] > 0]
+    den = float((rows[denominator] * rows[weight]).sum())
+    return 100 * float((rows[numerator] * rows[weight]).sum()) / den if den > 0 else float("nan")
+
+
+def published_icb_ae(data: ReportData) -> dict[str, Any] | None:
+    """NHS England's own ICB-level A&E figure for the system, beside the report's.
+
+    The report builds every system's A&E from its trusts' counts (so it works for both footprints
+    and every attribution method, and the headline, funnel and map agree). NHS England also
+    publishes ICB totals for the 42 ICBs of 2022 (``ae_icb_monthly``); this returns both for the
+    A&E year so a report can say how far they differ.
 
     Parameters
     ----------
@@ -318,20 +439,48 @@ def ae_funnel_table(data: ReportData) -> pd.DataFrame:
 
     Returns
     -------
-    pandas.DataFrame
-        ``trust_code, trust_name, trust_type, attendances, breaches, within_4hr`` (attendances
-        seen within 4 hours = attendances - breaches), summed over the months of :func:`ae_year`;
-        acute trusts with at least one attendance.
+    dict or None
+        ``fy, published, report, months`` (percentages; months = months pooled), or None for demo
+        data, the 2026 footprint, or a year the ICB file does not cover (before 2022/23).
     """
+    if data.synthetic or data.params.footprint != 2022:
+        return None
+    from ..sources.ae import read_ae_icb_monthly
+
     year = ae_year(data)
-    m = data.monthly_trust[data.monthly_trust["year"] == year]
-    sums = m.groupby("trust_code", as_index=False)[["attendances", "breaches"]].sum(min_count=1)
-    sums = sums.merge(_trust_names(data), on="trust_code", how="left")
-    sums = sums[sums["trust_type"].isin(ACUTE_TYPES) & (sums["attendances"] > 0)]
-    sums = sums.assign(within_4hr=sums["attendances"] - sums["breaches"])
-    return sums[
-        ["trust_code", "trust_name", "trust_type", "attendances", "breaches", "within_4hr"]
-    ].reset_index(drop=True)
+    raw = read_ae_icb_monthly()
+    ons = data.system.get("icb_ons_code")
+    from ..geography import normalise_icb_ons_code
+
+    rows = raw[
+        (normalise_icb_ons_code(raw["icb_ons_code"]) == ons)
+        & (raw["year"] == year)
+        & raw["over_4hr"].notna()
+        & raw["attendances"].gt(0)
+    ]
+    if rows.empty:
+        return None
+    published = 100 * (1 - rows["over_4hr"].sum() / rows["attendances"].sum())
+    return {
+        "fy": f"{year}/{(year + 1) % 100:02d}",
+        "published": float(published),
+        "report": indicator_summary(data, "ae_4hr_pct")["ics"],
+        "months": int(rows["period"].nunique()),
+    }
+
+
+def compiled_year(data: ReportData) -> int:
+    """The year of the sections on the 2012-2019 compilations (RTT, SHMI, management).
+
+    The report year, or 2018/19 (:data:`LAST_COMPILED_YEAR`) for a report on a later year: no
+    registry file carries those indicators beyond it.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+    """
+    return min(data.params.year, LAST_COMPILED_YEAR)
 
 
 def rtt_funnel_table(data: ReportData) -> pd.DataFrame:
@@ -348,7 +497,7 @@ def rtt_funnel_table(data: ReportData) -> pd.DataFrame:
         ``trust_code, trust_name, trust_type, rtt_within_18wk, rtt_incomplete_pathways``.
     """
     t = data.trusts[
-        (data.trusts["year"] == data.params.year) & data.trusts["trust_type"].isin(ACUTE_TYPES)
+        (data.trusts["year"] == compiled_year(data)) & data.trusts["trust_type"].isin(ACUTE_TYPES)
     ]
     t = t.dropna(subset=["rtt_within_18wk", "rtt_incomplete_pathways"])
     t = t[t["rtt_incomplete_pathways"] > 0]
@@ -377,7 +526,7 @@ def shmi_funnel_table(data: ReportData, deaths_per_episode: float = DEATHS_PER_E
         ``trust_code, trust_name, shmi, admissions, volume_year, expected_deaths,
         observed_deaths``.
     """
-    year = data.params.year
+    year = compiled_year(data)
     acute = data.trusts[data.trusts["trust_type"] == "acute non-specialist"]
     now = acute[(acute["year"] == year) & acute["shmi"].notna()][
         ["trust_code", "trust_name", "shmi"]
@@ -468,27 +617,42 @@ def trend_series(data: ReportData, column: str) -> dict[str, pd.DataFrame]:
 def _panel_years(data: ReportData) -> list[int]:
     """Years with any indicator published (the demo has a 2019 row with covariates only)."""
     t = data.trusts
-    has = t[["ae_4hr_pct", "rtt_18wk_pct", "shmi", "managers_fte"]].notna().any(axis=1)
+    cols = ["ae_4hr_pct", "rtt_18wk_pct", "shmi", "managers_fte", "ga_occupancy_pct"]
+    has = t[cols].notna().any(axis=1)
     return sorted(int(y) for y in t.loc[has, "year"].unique())
 
 
 # --- monthly A&E --------------------------------------------------------------------------------
 
 
-def system_monthly(data: ReportData) -> pd.DataFrame:
-    """The system's monthly A&E (all department types, attendances apportioned by ICS weight).
+def system_monthly(data: ReportData, series: str = "ae", since: str | None = None) -> pd.DataFrame:
+    """The system's monthly series, attendances and beds apportioned by ICS weight.
 
     Parameters
     ----------
     data
         The report's data (:func:`load_report_data`).
+    series
+        ``"ae"`` (A&E, value ``within_4hr_pct``), ``"beds"`` (G&A occupancy, ``occupancy_pct``)
+        or ``"discharge"`` (``remaining_per_day``, ``discharged_pct``).
+    since
+        First month to keep (``"2021-04-01"``); default every month.
     """
-    m = data.monthly_ics[data.monthly_ics["icb_code"] == data.params.ics_code]
-    return m.dropna(subset=["within_4hr_pct"]).sort_values("period").reset_index(drop=True)
+    frame, value = {
+        "ae": (data.monthly_ics, "within_4hr_pct"),
+        "beds": (data.beds_ics, "occupancy_pct"),
+        "discharge": (data.discharge_ics, "remaining_per_day"),
+    }[series]
+    m = frame[frame["icb_code"] == data.params.ics_code]
+    if since is not None:
+        m = m[m["period"] >= pd.Timestamp(since)]
+    return m.dropna(subset=[value]).sort_values("period").reset_index(drop=True)
 
 
-def trust_monthly(data: ReportData, codes: list[str]) -> dict[str, pd.DataFrame]:
-    """Monthly A&E of each given trust that reports every month (an XmR chart needs no gaps).
+def trust_monthly(
+    data: ReportData, codes: list[str], since: str | None = None
+) -> dict[str, pd.DataFrame]:
+    """Monthly A&E of each given trust with at least 12 months (an XmR chart needs no gaps).
 
     Parameters
     ----------
@@ -496,10 +660,14 @@ def trust_monthly(data: ReportData, codes: list[str]) -> dict[str, pd.DataFrame]
         The report's data (:func:`load_report_data`).
     codes
         Trust codes.
+    since
+        First month to keep (``"2021-04-01"``); default every month.
     """
     out = {}
     for code in codes:
         m = data.monthly_trust[data.monthly_trust["trust_code"] == code]
+        if since is not None:
+            m = m[m["period"] >= pd.Timestamp(since)]
         m = m.dropna(subset=["within_4hr_pct"]).sort_values("period").reset_index(drop=True)
         if len(m) >= 12:
             out[code] = m
@@ -522,11 +690,12 @@ def management_table(data: ReportData) -> pd.DataFrame:
     pandas.DataFrame
         ``trust_code, trust_name, managers_per_100_beds`` (managers FTE per 100 available beds),
         ``management_score`` (staff survey, 0-100), ``nurses_per_10_beds`` (registered nurses FTE
-        per 10 occupied beds; published for 2017/18 and 2018/19 only), ``ae_4hr_pct,
-        rtt_18wk_pct, shmi, in_system``.
+        per 10 occupied beds; published for 2017/18 and 2018/19 only), ``ae_4hr_pct_compiled``
+        (the compilation's annual A&E share, the one every year 2012/13-2018/19 has),
+        ``rtt_18wk_pct, shmi, in_system``; for :func:`compiled_year`.
     """
     t = data.trusts[
-        (data.trusts["year"] == data.params.year)
+        (data.trusts["year"] == compiled_year(data))
         & (data.trusts["trust_type"] == "acute non-specialist")
     ]
     beds = t["beds_available"].where(t["beds_available"] > 0)
@@ -538,7 +707,7 @@ def management_table(data: ReportData) -> pd.DataFrame:
             "managers_per_100_beds": 100 * t["managers_fte"] / beds,
             "management_score": t["management_score"],
             "nurses_per_10_beds": 10 * t["nurses_fte"] / occupied,
-            "ae_4hr_pct": t["ae_4hr_pct"],
+            "ae_4hr_pct_compiled": t["ae_4hr_pct_compiled"],
             "rtt_18wk_pct": t["rtt_18wk_pct"],
             "shmi": t["shmi"],
         }
@@ -551,7 +720,7 @@ MANAGEMENT_LABELS = {
     "managers_per_100_beds": ("Managers per 100 beds", "FTE per 100 available beds"),
     "management_score": ("Staff survey management score", "0-100"),
     "nurses_per_10_beds": ("Registered nurses per 10 occupied beds", "FTE"),
-    "ae_4hr_pct": ("A&E within 4 hours", "%"),
+    "ae_4hr_pct_compiled": ("A&E within 4 hours (Asaria compilation)", "%"),
     "rtt_18wk_pct": ("RTT within 18 weeks", "%"),
     "shmi": ("SHMI", "ratio"),
 }
@@ -561,7 +730,9 @@ def within_trust_model(data: ReportData):
     """England-wide within-trust regression of A&E 4-hour performance on management.
 
     Two-way fixed effects (trust and year), non-specialist acute trusts 2012/13-2018/19, standard
-    errors clustered by trust. Returns ``None`` when the panel is too thin to fit.
+    errors clustered by trust; the outcome is the compilation's annual A&E share
+    (``ae_4hr_pct_compiled``), the series that covers those years. Returns ``None`` when the
+    panel is too thin to fit.
 
     Parameters
     ----------
@@ -584,7 +755,7 @@ def _within_trust_model(source: str, footprint: int, method: str):
         {
             "trust_code": t["trust_code"],
             "year": t["year"],
-            "ae_4hr_pct": t["ae_4hr_pct"],
+            "ae_4hr_pct_compiled": t["ae_4hr_pct_compiled"],
             "management_score": t["management_score"],
             "managers_per_100_beds": 100 * t["managers_fte"] / beds,
         }
@@ -593,7 +764,7 @@ def _within_trust_model(source: str, footprint: int, method: str):
         return None
     return fit(
         df,
-        "ae_4hr_pct ~ management_score + managers_per_100_beds",
+        "ae_4hr_pct_compiled ~ management_score + managers_per_100_beds",
         entity="trust_code",
         time="year",
         model="within",
@@ -606,8 +777,8 @@ def _within_trust_model(source: str, footprint: int, method: str):
 # --- the map ------------------------------------------------------------------------------------
 
 
-def ics_values(data: ReportData, column: str) -> pd.DataFrame:
-    """One value per system in the report year (``icb_code, value``) for the map.
+def ics_values(data: ReportData, column: str, year: int | None = None) -> pd.DataFrame:
+    """One value per system in a year (``icb_code, value``) for the map.
 
     Parameters
     ----------
@@ -615,34 +786,213 @@ def ics_values(data: ReportData, column: str) -> pd.DataFrame:
         The report's data (:func:`load_report_data`).
     column
         A panel indicator, e.g. ``"ae_4hr_pct"``.
+    year
+        Financial-year start; default the report year.
     """
-    v = data.ics[data.ics["year"] == data.params.year][["icb_code", column]]
+    year = data.params.year if year is None else year
+    v = data.ics[data.ics["year"] == year][["icb_code", column]]
     return v.rename(columns={column: "value"}).reset_index(drop=True)
 
 
 # --- headline figures and provenance ------------------------------------------------------------
 
 
-def headline_figures(data: ReportData) -> dict[str, Any]:
-    """The figures the batch index shows: the system and England in the report year.
+def indicator_year(data: ReportData, column: str) -> int:
+    """The year a report shows an indicator for: A&E at :func:`ae_year`, the 2012-2019
+    compilations at :func:`compiled_year`, the rest at the report year.
 
     Parameters
     ----------
     data
         The report's data (:func:`load_report_data`).
+    column
+        A panel indicator.
     """
-    p = data.params
-    ics_row = data.ics[(data.ics["icb_code"] == p.ics_code) & (data.ics["year"] == p.year)]
-    eng = england_by_year(data)
-    eng_row = eng[eng["year"] == p.year]
-    out: dict[str, Any] = {"fy": p.fy}
-    for col in ("ae_4hr_pct", "rtt_18wk_pct", "shmi", "management_score"):
-        out[col] = _float(ics_row[col].iloc[0]) if len(ics_row) else None
-        out[f"england_{col}"] = _float(eng_row[col].iloc[0]) if len(eng_row) else None
+    if column == "ae_4hr_pct":
+        return ae_year(data)
+    if column in ("rtt_18wk_pct", "shmi", "management_score", "ae_4hr_pct_compiled"):
+        return compiled_year(data)
+    return data.params.year
+
+
+def indicator_summary(data: ReportData, column: str) -> dict[str, Any]:
+    """The system, its region and England for one indicator, all by the same definition.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+    column
+        A panel indicator, e.g. ``"ga_occupancy_pct"``.
+
+    Returns
+    -------
+    dict
+        ``year, fy, ics, region, england`` (England pooled over every trust reporting it) and
+        ``completeness`` (the system's completeness column, where the indicator has one).
+    """
+    from ..indicators import INDICATORS
+
+    year = indicator_year(data, column)
+    ics = data.ics[(data.ics["icb_code"] == data.params.ics_code) & (data.ics["year"] == year)]
+    reg, eng = region_by_year(data), england_by_year(data)
+    ind = INDICATORS.get(column)
+    comp = ind.completeness if ind is not None else None
+
+    def first(frame: pd.DataFrame, col: str | None) -> float | None:
+        if col is None or col not in frame or not len(frame):
+            return None
+        return _float(frame[col].iloc[0])
+
+    return {
+        "year": year,
+        "fy": f"{year}/{(year + 1) % 100:02d}",
+        "ics": first(ics, column),
+        "region": first(reg[reg["year"] == year], column),
+        "england": first(eng[eng["year"] == year], column),
+        "completeness": first(ics, comp),
+    }
+
+
+def era_table(data: ReportData) -> pd.DataFrame:
+    """The ICS-era headline table: each indicator for the system, its region and England.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``indicator`` (column name), ``label, unit, fy, ics, region, england, completeness``;
+        one row per :data:`ERA_INDICATORS`.
+    """
+    from ..indicators import INDICATORS
+
+    rows = []
+    for col in ERA_INDICATORS:
+        ind = INDICATORS[col]
+        rows.append(
+            {"indicator": col, "label": ind.label, "unit": ind.unit} | indicator_summary(data, col)
+        )
+    out = pd.DataFrame(rows)
+    return out[["indicator", "label", "unit", "fy", "ics", "region", "england", "completeness"]]
+
+
+#: The figures of the batch index, in its column order.
+HEADLINE_INDICATORS = (
+    "ae_4hr_pct",
+    "ga_occupancy_pct",
+    "delayed_per_100_ga_beds",
+    "staff_burnout_pct",
+    "rtt_18wk_pct",
+    "shmi",
+    "management_score",
+)
+
+
+def headline_figures(data: ReportData) -> dict[str, Any]:
+    """The figures the batch index shows: the system and England, each in its report year.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+
+    Returns
+    -------
+    dict
+        ``fy``; for each of :data:`HEADLINE_INDICATORS` the system's value, ``england_<col>``
+        and ``<col>_fy`` (the year shown: A&E falls back to the nearest year with counts, the
+        2012-2019 compilations to 2018/19 at the latest); ``population``, ``n_trusts``.
+    """
+    out: dict[str, Any] = {"fy": data.params.fy}
+    for col in HEADLINE_INDICATORS:
+        summary = indicator_summary(data, col)
+        out[col] = summary["ics"]
+        out[f"england_{col}"] = summary["england"]
+        out[f"{col}_fy"] = summary["fy"]
     overview = system_overview(data)
     out["population"] = overview["population"]
     out["n_trusts"] = overview["n_trusts"]
     return out
+
+
+def key_points(data: ReportData) -> list[str]:
+    """The "key points and caveats" of a report: what the data are, and what cannot be concluded.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+
+    Returns
+    -------
+    list of str
+        Markdown bullet texts, the footprint caveat first where it applies.
+    """
+    p = data.params
+    points = []
+    start = FOOTPRINT_START[p.footprint]
+    n = len(data.icbs)
+    if p.footprint == 2026:
+        points.append(
+            f"**Footprint applied before it existed.** The {n} boards of the 2026 footprint were "
+            "created on 1 April 2026; every figure here groups earlier years' trusts and areas as "
+            "if they had existed then."
+        )
+    elif p.year < start:
+        points.append(
+            f"**Footprint applied before it existed.** Integrated care systems were established on "
+            f"1 July 2022; {p.fy} is described with the trusts of the time grouped into the "
+            f"{n} systems of 2022."
+        )
+    elif p.year == start:
+        points.append(
+            "**Transition year.** ICSs were established on 1 July 2022, three months into 2022/23."
+        )
+    if data.synthetic:
+        points.append(
+            "**Synthetic demo data.** Every organisation and number is fictional (the icsresearch "
+            "demo dataset, shaped like the published panels); nothing here describes a real system."
+        )
+    else:
+        points.append(
+            f"**Data.** Published NHS England, NHS Digital, ONS and MHCLG statistics: A&E, general "
+            f"& acute beds, discharge delays and the NHS Staff Survey for {p.fy}; RTT, SHMI, "
+            f"workforce and the 2012-2018 staff survey for "
+            f"{compiled_year(data)}/{(compiled_year(data) + 1) % 100:02d}, the last year "
+            "they are in the registry."
+        )
+    ae = indicator_summary(data, "ae_4hr_pct")
+    if ae["completeness"] is not None and ae["completeness"] < 99.95:
+        points.append(
+            f"**Incomplete A&E counts.** The system's trusts reported 4-hour counts for "
+            f"{ae['completeness']:.0f}% of the months of {ae['fy']} (weighted by attendances); "
+            "its A&E share pools the months reported."
+            + (
+                " February and March 2025 are missing for every trust: the published "
+                "compilation repeats 2024's months there."
+                if ae["year"] == 2024
+                else ""
+            )
+        )
+    if ae["year"] != p.year:
+        points.append(
+            f"**A&E from {ae['fy']}.** No trust-level A&E counts cover {p.fy} (the published "
+            "files cover April 2016 - March 2019 and April 2021 - July 2025)."
+        )
+    points.append(
+        "**Gaps stay gaps.** No file in the registry covers trust A&E for April 2019 - March "
+        "2021, or RTT, workforce and SHMI after 2019/20: those years are missing, never filled."
+    )
+    points.append(
+        "**What this cannot show.** Differences between systems reflect their populations, "
+        "trust mix and how trusts are attributed to systems, not only how well they perform; "
+        "nothing here is a causal estimate."
+    )
+    return points
 
 
 def input_files(data: ReportData) -> list[dict[str, Any]]:
@@ -656,7 +1006,7 @@ def input_files(data: ReportData) -> list[dict[str, Any]]:
         The report's data (:func:`load_report_data`).
     """
     seen: dict[str, dict[str, Any]] = {}
-    for key in ("trusts", "ics", "monthly_trust", "monthly_ics"):
+    for key in ("trusts", "ics", "monthly_trust", "monthly_ics", "beds_ics", "discharge_ics"):
         attrs = data.meta.get(key) or {}
         prov = attrs.get("provenance") or {}
         for rec in [*(prov.get("inputs") or []), *(attrs.get("inputs") or [])]:
