@@ -579,3 +579,126 @@ def fy_label(year: int) -> str:
 def source(name: str, path: str | Path | None) -> ResolvedFile:
     """Resolve a reader's input file (see :func:`icsresearch.data.store.resolve`)."""
     return resolve(name, path)
+
+
+# --- R tables and monthly series (the healthyr compilations) ---------------------------------
+
+
+def read_rda_table(src, object_name: str, required: list[str]) -> pd.DataFrame:
+    """Read an R table and number its rows from 1 in error messages.
+
+    The parsing helpers of ``_base`` report ``index + 2`` (a CSV's header is line 1); an R table
+    has no header line, so the index starts at -1 to make them report the table's row number.
+    """
+    raw = read_rda(src, object_name, required=required)
+    if raw.empty:
+        raise DataFileError(src.path, f"R object {object_name!r} has no rows", _refetch_hint(src))
+    return raw.set_axis(pd.RangeIndex(-1, len(raw) - 1))
+
+
+def flagged_rows(values: pd.Series, bad: pd.Series, limit: int = 5) -> str:
+    """'row 3: -1.0, row 9: 'x'' for the first flagged values (rows numbered as in the table)."""
+    return ", ".join(f"row {i + 2}: {v!r}" for i, v in values[bad].head(limit).items())
+
+
+def month_periods(labels: pd.Series, src, column: str) -> tuple[pd.Series, pd.Series]:
+    """Parse 'April 2021' month labels to first-of-month Timestamps (and the stripped labels).
+
+    Labels that are not a full month name and a year, or months before 2000 or after the
+    current month, raise a DataFileError naming the rows.
+    """
+    text = labels.astype("string").str.strip()
+    period = pd.to_datetime(text, format="%B %Y", errors="coerce")
+    latest = pd.Timestamp.today().normalize().replace(day=1)
+    bad = period.isna() | (period < pd.Timestamp("2000-01-01")) | (period > latest)
+    if bad.any():
+        raise DataFileError(
+            src.path,
+            f"column {column!r} has {int(bad.sum())} month(s) that are not a month from 2000 to "
+            f"now written as 'Month YYYY' ({flagged_rows(labels, bad)})",
+            "Months are full month names and years, e.g. 'April 2021'.",
+        )
+    return period, text.astype(str)
+
+
+def whole_counts(values: pd.Series, src, column: str) -> pd.Series:
+    """Parse a count column: missing stays missing; negative or fractional counts are refused."""
+    num = numbers(values, src, column)
+    finite = np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
+    bad = num.notna() & ~(finite & (num >= 0) & (num % 1 == 0))
+    if bad.any():
+        raise DataFileError(
+            src.path,
+            f"column {column!r} has {int(bad.sum())} count(s) that are negative or not whole "
+            f"numbers ({flagged_rows(values, bad)})",
+            "Counts are whole numbers >= 0; a value that was not reported should be NA.",
+        )
+    return num
+
+
+def over_limit(src, df: pd.DataFrame, part: str, whole: str, what: str, fix: str) -> None:
+    """Refuse rows where a count exceeds the count it is part of."""
+    bad = df[part] > df[whole]
+    if bad.any():
+        shown = ", ".join(
+            f"row {i + 2}: {df.at[i, part]:g} > {df.at[i, whole]:g}" for i in df.index[bad][:5]
+        )
+        raise DataFileError(src.path, f"{int(bad.sum())} row(s): {what} ({shown})", fix)
+
+
+def repeated_months(
+    df: pd.DataFrame, unit: str, values: list[str], *, min_units: int = 20
+) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Pairs (earlier, later) of months whose values are identical for every unit.
+
+    Two months of a real monthly series never agree on every count of 20 or more units; when
+    they do, one of them is a copy made by the compilation. Missing values compare equal.
+    """
+    signatures: dict[tuple, pd.Timestamp] = {}
+    pairs = []
+    for period, block in df.sort_values("period").groupby("period", sort=True):
+        if block[unit].nunique() < min_units or block[values].isna().all().all():
+            continue
+        table = block.set_index(unit)[values].sort_index()
+        signature = (
+            tuple(table.index),
+            tuple(map(tuple, table.fillna(-1.0).to_numpy())),
+        )
+        if signature in signatures:
+            pairs.append((signatures[signature], period))
+        else:
+            signatures[signature] = period
+    return pairs
+
+
+def blanked_months(pairs: list[tuple[pd.Timestamp, pd.Timestamp]]) -> list[dict]:
+    """Which month of each repeated pair is the copy.
+
+    The same calendar month a year or more later is a stale re-read of the earlier workbook:
+    only the later month is blanked. For other pairs (e.g. adjacent months) nothing shows which
+    month the numbers belong to, so both are blanked.
+    """
+    out = []
+    for earlier, later in pairs:
+        same_month = earlier.month == later.month and later.year > earlier.year
+        out.append(
+            {
+                "month": later.date().isoformat(),
+                "repeats": earlier.date().isoformat(),
+                "blanked": [later.date().isoformat()]
+                if same_month
+                else [earlier.date().isoformat(), later.date().isoformat()],
+            }
+        )
+    return out
+
+
+def blank_repeated_months(
+    df: pd.DataFrame, unit: str, values: list[str]
+) -> tuple[pd.DataFrame, list[dict]]:
+    """Set the values of months that repeat another month to missing; return the report."""
+    report = blanked_months(repeated_months(df, unit, values))
+    months = pd.to_datetime([m for r in report for m in r["blanked"]])
+    if len(months):
+        df.loc[df["period"].isin(months), values] = np.nan
+    return df, report

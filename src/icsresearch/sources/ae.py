@@ -19,15 +19,21 @@ from ._base import (
     YEAR_CONVENTION,
     Column,
     Schema,
+    blank_repeated_months,
     codes,
     completeness,
     finish,
+    flagged_rows,
     fy_start,
     integers_in,
+    month_periods,
     numbers,
+    over_limit,
     read_csv_text,
     read_rda,
+    read_rda_table,
     source,
+    whole_counts,
 )
 
 ANNUAL = Schema(
@@ -427,11 +433,11 @@ def read_ae_trust_monthly(path: str | Path | None = None) -> pd.DataFrame:
     >>> ae.query("trust_code == 'RA2'").set_index("period").within_4hr_pct  # doctest: +SKIP
     """
     src = source(AE_TRUST.dataset, path)
-    raw = _rda_rows(
+    raw = read_rda_table(
         src, "england_trust_accidents_emergency", ["nhs_trust22_code", *_AE_COUNTS, "date"]
     )
     df = _ae_frame(raw, src, codes(raw["nhs_trust22_code"], src, "nhs_trust22_code"), "trust_code")
-    df, repeats = _blank_repeated_months(df, "trust_code", list(_AE_COUNTS.values()))
+    df, repeats = blank_repeated_months(df, "trust_code", list(_AE_COUNTS.values()))
     df = _with_within_4hr(df).sort_values(["trust_code", "period"], kind="stable")
     coverage = completeness(
         df, counts=["attendances", "over_4hr"], period="period", units="trust_code"
@@ -469,12 +475,14 @@ def read_ae_icb_monthly(path: str | Path | None = None) -> pd.DataFrame:
     >>> icb.groupby("year")[["attendances", "over_4hr"]].sum()  # doctest: +SKIP
     """
     src = source(AE_ICB.dataset, path)
-    raw = _rda_rows(src, "england_icb_accidents_emergency", ["icb22_code", *_AE_COUNTS, "date"])
+    raw = read_rda_table(
+        src, "england_icb_accidents_emergency", ["icb22_code", *_AE_COUNTS, "date"]
+    )
     icb = codes(raw["icb22_code"], src, "icb22_code", pattern=_ICB_ONS)
     df = _ae_frame(raw, src, icb, "icb_ons_code")
     field_test = df["icb_ons_code"].isin(FIELD_TEST_ICBS) & (df["period"] <= FIELD_TEST_LAST_MONTH)
     df.loc[field_test, "over_4hr"] = np.nan
-    df, repeats = _blank_repeated_months(df, "icb_ons_code", list(_AE_COUNTS.values()))
+    df, repeats = blank_repeated_months(df, "icb_ons_code", list(_AE_COUNTS.values()))
     df = _with_within_4hr(df).sort_values(["icb_ons_code", "period"], kind="stable")
     coverage = completeness(
         df, counts=["attendances", "over_4hr"], period="period", units="icb_ons_code"
@@ -591,7 +599,7 @@ def read_ae_type3_attribution(path: str | Path | None = None) -> pd.DataFrame:
     """
     src = source(ATTRIBUTION.dataset, path)
     published = "proportion_attendances_attributed_to_acute_trust"
-    raw = _rda_rows(
+    raw = read_rda_table(
         src,
         "england_ae_acute_trust_attribution",
         ["nhs_trust22_code_all", "nhs_trust22_code_acute", published],
@@ -602,7 +610,7 @@ def read_ae_type3_attribution(path: str | Path | None = None) -> pd.DataFrame:
         raise DataFileError(
             src.path,
             f"column {published!r} has {int(bad.sum())} value(s) that are missing or outside "
-            f"0-1 ({_rows(raw[published], bad)})",
+            f"0-1 ({flagged_rows(raw[published], bad)})",
             "Each value is the fraction (0-1) of a provider's attendances attributed to an acute "
             "trust; if your file gives percentages, divide by 100.",
         )
@@ -626,131 +634,3 @@ def read_ae_type3_attribution(path: str | Path | None = None) -> pd.DataFrame:
     df = df.sort_values(["trust_code", "acute_trust_code"], kind="stable")
     coverage = completeness(df, counts=["share"], units="trust_code")
     return finish(df, ATTRIBUTION, src, coverage=coverage)
-
-
-# --- helpers shared with the other healthyr readers (beds, talking therapies) ---------------
-
-
-def _rda_rows(src, object_name: str, required: list[str]) -> pd.DataFrame:
-    """Read an R table and number its rows from 1 in error messages.
-
-    The parsing helpers of ``_base`` report ``index + 2`` (a CSV's header is line 1); an R table
-    has no header line, so the index starts at -1 to make them report the table's row number.
-    """
-    raw = read_rda(src, object_name, required=required)
-    if raw.empty:
-        raise DataFileError(src.path, f"R object {object_name!r} has no rows", _refetch(src))
-    return raw.set_axis(pd.RangeIndex(-1, len(raw) - 1))
-
-
-def _refetch(src) -> str:
-    from ._base import _refetch_hint
-
-    return _refetch_hint(src)
-
-
-def _rows(values: pd.Series, bad: pd.Series, limit: int = 5) -> str:
-    """'row 3: -1.0, row 9: 'x'' for the first flagged values (rows numbered as in the table)."""
-    return ", ".join(f"row {i + 2}: {v!r}" for i, v in values[bad].head(limit).items())
-
-
-def month_periods(labels: pd.Series, src, column: str) -> tuple[pd.Series, pd.Series]:
-    """Parse 'April 2021' month labels to first-of-month Timestamps (and the stripped labels).
-
-    Labels that are not a full month name and a year, or months before 2000 or after the
-    current month, raise a DataFileError naming the rows.
-    """
-    text = labels.astype("string").str.strip()
-    period = pd.to_datetime(text, format="%B %Y", errors="coerce")
-    latest = pd.Timestamp.today().normalize().replace(day=1)
-    bad = period.isna() | (period < pd.Timestamp("2000-01-01")) | (period > latest)
-    if bad.any():
-        raise DataFileError(
-            src.path,
-            f"column {column!r} has {int(bad.sum())} month(s) that are not a month from 2000 to "
-            f"now written as 'Month YYYY' ({_rows(labels, bad)})",
-            "Months are full month names and years, e.g. 'April 2021'.",
-        )
-    return period, text.astype(str)
-
-
-def whole_counts(values: pd.Series, src, column: str) -> pd.Series:
-    """Parse a count column: missing stays missing; negative or fractional counts are refused."""
-    num = numbers(values, src, column)
-    finite = np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
-    bad = num.notna() & ~(finite & (num >= 0) & (num % 1 == 0))
-    if bad.any():
-        raise DataFileError(
-            src.path,
-            f"column {column!r} has {int(bad.sum())} count(s) that are negative or not whole "
-            f"numbers ({_rows(values, bad)})",
-            "Counts are whole numbers >= 0; a value that was not reported should be NA.",
-        )
-    return num
-
-
-def over_limit(src, df: pd.DataFrame, part: str, whole: str, what: str, fix: str) -> None:
-    """Refuse rows where a count exceeds the count it is part of."""
-    bad = df[part] > df[whole]
-    if bad.any():
-        shown = ", ".join(
-            f"row {i + 2}: {df.at[i, part]:g} > {df.at[i, whole]:g}" for i in df.index[bad][:5]
-        )
-        raise DataFileError(src.path, f"{int(bad.sum())} row(s): {what} ({shown})", fix)
-
-
-def repeated_months(
-    df: pd.DataFrame, unit: str, values: list[str], *, min_units: int = 20
-) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    """Pairs (earlier, later) of months whose values are identical for every unit.
-
-    Two months of a real monthly series never agree on every count of 20 or more units; when
-    they do, one of them is a copy made by the compilation. Missing values compare equal.
-    """
-    signatures: dict[tuple, pd.Timestamp] = {}
-    pairs = []
-    for period, block in df.sort_values("period").groupby("period", sort=True):
-        if block[unit].nunique() < min_units or block[values].isna().all().all():
-            continue
-        table = block.set_index(unit)[values].sort_index()
-        signature = (
-            tuple(table.index),
-            tuple(map(tuple, table.fillna(-1.0).to_numpy())),
-        )
-        if signature in signatures:
-            pairs.append((signatures[signature], period))
-        else:
-            signatures[signature] = period
-    return pairs
-
-
-def blanked_months(pairs: list[tuple[pd.Timestamp, pd.Timestamp]]) -> list[dict]:
-    """Which month of each repeated pair is the copy.
-
-    The same calendar month a year or more later is a stale re-read of the earlier workbook:
-    only the later month is blanked. For other pairs (e.g. adjacent months) nothing shows which
-    month the numbers belong to, so both are blanked.
-    """
-    out = []
-    for earlier, later in pairs:
-        same_month = earlier.month == later.month and later.year > earlier.year
-        out.append(
-            {
-                "month": later.date().isoformat(),
-                "repeats": earlier.date().isoformat(),
-                "blanked": [later.date().isoformat()]
-                if same_month
-                else [earlier.date().isoformat(), later.date().isoformat()],
-            }
-        )
-    return out
-
-
-def _blank_repeated_months(
-    df: pd.DataFrame, unit: str, values: list[str]
-) -> tuple[pd.DataFrame, list[dict]]:
-    report = blanked_months(repeated_months(df, unit, values))
-    months = pd.to_datetime([m for r in report for m in r["blanked"]])
-    if len(months):
-        df.loc[df["period"].isin(months), values] = np.nan
-    return df, report

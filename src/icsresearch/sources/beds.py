@@ -18,16 +18,19 @@ from ._base import (
     YEAR_CONVENTION,
     Column,
     Schema,
+    blank_repeated_months,
     codes,
     completeness,
     finish,
+    flagged_rows,
     integers_in,
+    month_periods,
     numbers,
     read_csv_text,
+    read_rda_table,
     require_columns,
     source,
 )
-from .ae import _blank_repeated_months, _rda_rows, _rows, month_periods
 
 SCHEMA = Schema(
     dataset="hm_beds",
@@ -280,7 +283,7 @@ def read_beds_monthly(path: str | Path | None = None) -> pd.DataFrame:
     """
     src = source(MONTHLY_SCHEMA.dataset, path)
     published = [c for cols in BED_TYPES.values() for c in cols]
-    raw = _rda_rows(src, "england_critical_general_acute_beds", ["nhs_trust22_code", "date"])
+    raw = read_rda_table(src, "england_critical_general_acute_beds", ["nhs_trust22_code", "date"])
     raw = raw.rename(columns={k: v for k, v in _ALIASES.items() if v not in raw.columns})
     require_columns(raw, published, src)
     trust = codes(raw["nhs_trust22_code"], src, "nhs_trust22_code")
@@ -296,7 +299,7 @@ def read_beds_monthly(path: str | Path | None = None) -> pd.DataFrame:
                 raise DataFileError(
                     src.path,
                     f"column {column!r} has {int(bad.sum())} negative value(s) "
-                    f"({_rows(raw[column], bad)})",
+                    f"({flagged_rows(raw[column], bad)})",
                     "Beds are monthly averages of daily counts, >= 0 (NA when not reported).",
                 )
         over = occ > _OVER_OCCUPANCY_LIMIT * beds + 1
@@ -358,7 +361,7 @@ def read_beds_monthly(path: str | Path | None = None) -> pd.DataFrame:
     )
     wide.columns = [f"{a}:{b}" for a, b in wide.columns]
     wide = wide.reset_index()
-    _, repeats = _blank_repeated_months(wide, "trust_code", [c for c in wide.columns if ":" in c])
+    _, repeats = blank_repeated_months(wide, "trust_code", [c for c in wide.columns if ":" in c])
     blanked = pd.to_datetime([m for r in repeats for m in r["blanked"]])
     df.loc[df["period"].isin(blanked), ["beds_available", "beds_occupied", "occupancy_pct"]] = (
         np.nan

@@ -12,8 +12,18 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataFileError
-from ._base import Column, Schema, codes, completeness, finish, integers_in, numbers, source
-from .ae import _rda_rows, _rows
+from ._base import (
+    Column,
+    Schema,
+    codes,
+    completeness,
+    finish,
+    flagged_rows,
+    integers_in,
+    numbers,
+    read_rda_table,
+    source,
+)
 
 _ICB_ONS = re.compile(r"^E54\d{6}$")
 #: (published column, output column, label, what the score measures)
@@ -123,7 +133,7 @@ def read_health_index_icb(path: str | Path | None = None) -> pd.DataFrame:
     >>> hi.pivot(index="icb_name", columns="calendar_year", values="overall_score")  # doctest: +SKIP
     """
     src = source(SCHEMA.dataset, path)
-    raw = _rda_rows(
+    raw = read_rda_table(
         src,
         "england_health_index_ics",
         ["icb22_code", "icb22_name", "year", *(published for published, *_ in _SCORES)],
@@ -143,7 +153,7 @@ def read_health_index_icb(path: str | Path | None = None) -> pd.DataFrame:
             raise DataFileError(
                 src.path,
                 f"column {published!r} has {int(bad.sum())} score(s) outside {lo:g}-{hi:g} "
-                f"({_rows(raw[published], bad)})",
+                f"({flagged_rows(raw[published], bad)})",
                 "Health Index scores are on ONS's scale with England 2015 = 100; a file on "
                 "another scale (0-1, ranks) cannot be read as it.",
             )

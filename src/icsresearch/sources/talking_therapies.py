@@ -20,11 +20,13 @@ from ._base import (
     codes,
     completeness,
     finish,
+    flagged_rows,
     fy_start,
+    month_periods,
     numbers,
+    read_rda_table,
     source,
 )
-from .ae import _rda_rows, _rows, month_periods
 
 _SICBL_ONS = re.compile(r"^E38\d{6}$")
 #: Measure name prefix -> unit.
@@ -143,7 +145,7 @@ def read_talking_therapies(path: str | Path | None = None) -> pd.DataFrame:
     >>> tt.query("measure == 'Percentage_Recovery'").groupby("period").value.median()  # doctest: +SKIP
     """
     src = source(SCHEMA.dataset, path)
-    raw = _rda_rows(src, "england_sicb_iapt", ["sicbl22_code", "date", "name", "value"])
+    raw = read_rda_table(src, "england_sicb_iapt", ["sicbl22_code", "date", "name", "value"])
     measure = raw["name"].astype("string").str.strip()
     prefix = measure.str.extract(r"^([A-Za-z]+)_", expand=False)
     unit = prefix.map(UNITS)
@@ -152,7 +154,7 @@ def read_talking_therapies(path: str | Path | None = None) -> pd.DataFrame:
         raise DataFileError(
             src.path,
             f"column 'name' has {int(bad.sum())} measure name(s) that start with neither "
-            f"'Count_' nor 'Percentage_' ({_rows(raw['name'], bad)})",
+            f"'Count_' nor 'Percentage_' ({flagged_rows(raw['name'], bad)})",
             "Measure names are the published MEASURE_NAME, e.g. 'Count_ReferralsReceived' or "
             "'Percentage_Recovery'.",
         )
