@@ -68,6 +68,8 @@ def public_api() -> dict[str, object]:
     api.update(_exported("icsresearch.models.panel"))
     api.update(_exported("icsresearch.plots"))
     api.update(_exported("icsresearch.data"))
+    api.update(_defined_functions("icsresearch.indicators"))
+    api.update(_defined_functions("icsresearch.variation"))
     api.update(_exported("icsresearch.sources", ["read", "schema"]))
     for info in pkgutil.iter_modules(icsresearch.sources.__path__):
         if not info.name.startswith("_"):

@@ -55,7 +55,12 @@ def _notebook_files() -> list[Path]:
 
 def test_the_user_facing_notebooks_exist():
     names = {p.name for p in _notebook_files()}
-    for name in (GETTING_STARTED, "02-ics-variation.ipynb", "03-panel-econometrics.ipynb"):
+    for name in (
+        GETTING_STARTED,
+        "02-ics-variation.ipynb",
+        "03-panel-econometrics.ipynb",
+        "04-ics-era.ipynb",
+    ):
         assert name in names
 
 
