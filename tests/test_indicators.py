@@ -89,3 +89,20 @@ def test_what_the_compiled_annual_ae_share_is(mirror):
     assert min(float(g.min()) for g in gaps.values()) == pytest.approx(-71)
     assert max(float(g.max()) for g in gaps.values()) <= 2 + 1e-9  # hardly ever above
     assert "45-50%" in indicators.AE_COMPILED_FINDING  # the documented finding quotes these
+
+
+def test_a_system_value_built_from_a_fraction_of_its_activity_is_withheld():
+    ics = pd.DataFrame(
+        {
+            "ae_4hr_pct": [99.1, 71.0, 65.0],
+            "ae_4hr_denominator": [5_000.0, 90_000.0, np.nan],
+            "ae_attendances": [100_000.0, 100_000.0, 50_000.0],
+        }
+    )
+    out = indicators.withhold_partial_systems(ics.copy())
+    # 5% and 0% coverage are withheld; 90% is kept; the counts stay as they were
+    assert out["ae_4hr_pct"].isna().tolist() == [True, False, True]
+    assert out["ae_4hr_denominator"].equals(ics["ae_4hr_denominator"])
+    assert indicators.system_coverage(ics.iloc[0], "ae_4hr_pct") == pytest.approx(5.0)
+    assert indicators.system_coverage(ics.iloc[2], "ae_4hr_pct") == 0.0
+    assert indicators.system_coverage(ics.iloc[0], "ga_occupancy_pct") is None

@@ -187,3 +187,16 @@ def test_lsoa21_deprivation_equals_the_published_icb_summary(ics):
     assert ics26["imd2025_most_deprived_lsoa_pct"].notna().all()
     merged = ics26[ics26["icb_code"].isin(["S1Y5D", "D7T5G"])]
     assert merged["health_index_2021"].isna().all()  # an index cannot be added across areas
+
+
+def test_frimley_a_and_e_is_withheld_while_its_main_trust_was_silent(ics):
+    from icsresearch.indicators import MIN_SYSTEM_COVERAGE, system_coverage
+
+    frimley = ics[ics["icb_code"] == "QNQ"].set_index("year")
+    for year in (2021, 2022):  # Frimley Health (RDU) field-tested new standards until May 2023
+        assert np.isnan(frimley.loc[year, "ae_4hr_pct"])
+        assert system_coverage(frimley.loc[year], "ae_4hr_pct") < 10
+    assert system_coverage(frimley.loc[2023], "ae_4hr_pct") > MIN_SYSTEM_COVERAGE
+    assert frimley.loc[2023, "ae_4hr_pct"] == pytest.approx(
+        100 * frimley.loc[2023, "ae_within_4hr"] / frimley.loc[2023, "ae_4hr_denominator"]
+    )

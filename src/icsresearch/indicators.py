@@ -62,6 +62,10 @@ class Indicator:
         The panel column saying how complete each indicator-year is.
     higher_is_better
         Direction of improvement (``None`` when neither).
+    coverage
+        ``(covered, total)`` volume columns: a system's value is published only where
+        ``covered / total`` reaches :data:`MIN_SYSTEM_COVERAGE` (a system value built from a
+        fraction of its activity describes some of its trusts, not the system).
     england
         What the England figure is.
     """
@@ -78,10 +82,18 @@ class Indicator:
     sources: dict[str, str]
     completeness: str | None
     higher_is_better: bool | None
+    coverage: tuple[str, str] | None = None
     england: str = (
         "pooled over every NHS trust reporting the indicator: the sum of numerators over the sum "
         "of denominators"
     )
+
+
+#: Smallest share (%) of a system's activity that must carry an indicator's counts for the
+#: system's value to be published. A trust silent for a whole year removes 15-95% of a system's
+#: attendances (2021/22-2022/23, the A&E field-test sites); two silent months remove about 17%
+#: (the same trusts in 2023/24, when every system stays above 84%). 80% withholds the first kind.
+MIN_SYSTEM_COVERAGE = 80.0
 
 
 INDICATORS: dict[str, Indicator] = {
@@ -112,6 +124,13 @@ INDICATORS: dict[str, Indicator] = {
             },
             completeness="ae_4hr_completeness_pct",
             higher_is_better=True,
+            coverage=("ae_4hr_denominator", "ae_attendances"),
+            england=(
+                "pooled over every NHS trust reporting 4-hour counts: the sum of attendances "
+                "within 4 hours over the sum of their attendances (like NHS England's own national "
+                "figure, this leaves out the 14 trusts that field-tested new standards and "
+                "reported no 4-hour counts until May 2023)"
+            ),
         ),
         Indicator(
             name="ga_occupancy_pct",
@@ -240,6 +259,49 @@ AE_COMPILED_FINDING = (
     "documented, so it is kept as a separate column (ae_4hr_pct_compiled) for the replication "
     "of Asaria et al. and never mixed with the count-based ae_4hr_pct."
 )
+
+
+def withhold_partial_systems(ics: pd.DataFrame) -> pd.DataFrame:
+    """Set a system's value missing where its counts cover too little of its activity.
+
+    Parameters
+    ----------
+    ics
+        An ICS-year panel (system rows holding each indicator's coverage columns).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``ics`` with, for each indicator that has a ``coverage`` rule, the value missing where
+        ``100 x covered / total`` is below :data:`MIN_SYSTEM_COVERAGE` (e.g. Frimley's A&E in
+        2022/23, when its main acute trust reported no 4-hour counts); the counts are kept.
+    """
+    for ind in INDICATORS.values():
+        if ind.coverage is None or ind.name not in ics:
+            continue
+        covered, total = (ics[c].astype(float) for c in ind.coverage)
+        share = 100 * covered.fillna(0) / total.where(total > 0)
+        ics.loc[share < MIN_SYSTEM_COVERAGE, ind.name] = float("nan")
+    return ics
+
+
+def system_coverage(row: pd.Series | dict, name: str) -> float | None:
+    """The share (%) of a system's activity that carries an indicator's counts, or None.
+
+    Parameters
+    ----------
+    row
+        One ICS-year row.
+    name
+        Indicator name.
+    """
+    ind = get(name)
+    if ind.coverage is None:
+        return None
+    covered, total = (row.get(c) for c in ind.coverage)
+    if total is None or pd.isna(total) or total <= 0:
+        return None
+    return 100 * (0.0 if covered is None or pd.isna(covered) else float(covered)) / float(total)
 
 
 def get(name: str) -> Indicator:

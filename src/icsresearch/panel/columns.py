@@ -228,7 +228,9 @@ INDICATOR_COLUMNS = (
         "%",
         "NHS England monthly A&E returns (ae_monthly 2016/17-2018/19; ae_trust_monthly 2021/22 on)",
         "ratio:ae_within_4hr/ae_4hr_denominator:100",
-        _definition("ae_4hr_pct"),
+        _definition("ae_4hr_pct")
+        + " Systems: missing where 4-hour counts cover under 80% of the system's attendances "
+        "(icsresearch.indicators.MIN_SYSTEM_COVERAGE).",
         "calendar months mapped to the April-March year",
     ),
     _c(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..indicators import withhold_partial_systems
 from ..sources._base import fy_label
 from .aggregate import aggregate
 from .columns import ICS_YEAR_COLUMNS, INDICATOR_COLUMNS
@@ -45,6 +46,7 @@ def build_ics_year(
     out = out.merge(covariates, on="icb_code", how="left")
     out["fy"] = out["year"].map(fy_label)
     out["data_source"] = data_source
+    out = withhold_partial_systems(out)
     for col in ICS_YEAR_COLUMNS:
         if col.name not in out:
             out[col.name] = float("nan")

@@ -828,8 +828,10 @@ def indicator_summary(data: ReportData, column: str) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``year, fy, ics, region, england`` (England pooled over every trust reporting it) and
-        ``completeness`` (the system's completeness column, where the indicator has one).
+        ``year, fy, ics, region, england`` (England pooled over every trust reporting it),
+        ``completeness`` (the system's completeness column, where the indicator has one) and
+        ``coverage`` (the share of the system's activity carrying the indicator's counts, for
+        indicators with a coverage rule; below the rule the system's value is missing).
     """
     from ..indicators import INDICATORS
 
@@ -844,6 +846,8 @@ def indicator_summary(data: ReportData, column: str) -> dict[str, Any]:
             return None
         return _float(frame[col].iloc[0])
 
+    from ..indicators import system_coverage
+
     return {
         "year": year,
         "fy": f"{year}/{(year + 1) % 100:02d}",
@@ -851,6 +855,9 @@ def indicator_summary(data: ReportData, column: str) -> dict[str, Any]:
         "region": first(reg[reg["year"] == year], column),
         "england": first(eng[eng["year"] == year], column),
         "completeness": first(ics, comp),
+        "coverage": (
+            _float(system_coverage(ics.iloc[0], column)) if len(ics) and ind is not None else None
+        ),
     }
 
 
@@ -977,6 +984,12 @@ def key_points(data: ReportData) -> list[str]:
                 if ae["year"] == 2024
                 else ""
             )
+        )
+    if ae["ics"] is None and ae["coverage"] is not None:
+        points.append(
+            f"**No system A&E figure for {ae['fy']}.** Its trusts' 4-hour counts cover only "
+            f"{ae['coverage']:.0f}% of its attendances: trusts field-testing new A&E standards "
+            "reported none until May 2023. Their trusts are still on the funnel."
         )
     if ae["year"] != p.year:
         points.append(
