@@ -56,28 +56,29 @@ def test_system_trusts_are_those_with_at_least_a_tenth_of_their_weight_here():
 
 def test_ae_funnel_table_sums_the_demo_months_of_the_financial_year(zq01):
     raw = demo_ae_monthly_trust("all")
-    att, br = defaultdict(float), defaultdict(float)
+    att, within = defaultdict(float), defaultdict(float)
     for r in _rows(raw):
         period = pd.Timestamp(r["period"])
-        if pd.Timestamp("2018-04-01") <= period <= pd.Timestamp("2019-03-01"):
+        timed = _num(r["over_4hr"]) is not None and _num(r["attendances"]) is not None
+        if pd.Timestamp("2018-04-01") <= period <= pd.Timestamp("2019-03-01") and timed:
             att[r["trust_code"]] += r["attendances"]
-            br[r["trust_code"]] += r["breaches"]
-    types = dict(
-        zip(
-            geography.trusts("demo")["trust_code"],
-            geography.trusts("demo")["trust_type"],
-            strict=True,
-        )
-    )
-    expected = {
-        c for c in att if types[c] in ("acute non-specialist", "acute specialist") and att[c] > 0
-    }
+            within[r["trust_code"]] += r["attendances"] - r["over_4hr"]
     table = rp.ae_funnel_table(zq01)
-    assert set(table["trust_code"]) == expected
+    # every trust with A&E counts that year, whatever its type: the system's headline pools them
+    assert set(table["trust_code"]) == {c for c, a in att.items() if a > 0}
+    share = defaultdict(float)
+    for r in _rows(geography.trust_ics_weights("headquarters", 2022, "demo")):
+        if r["icb_code"] == "ZQ01":
+            share[r["trust_code"]] += r["weight"]
     for r in _rows(table):
         assert r["attendances"] == att[r["trust_code"]]
-        assert r["breaches"] == br[r["trust_code"]]
-        assert r["within_4hr"] == att[r["trust_code"]] - br[r["trust_code"]]
+        assert r["within_4hr"] == within[r["trust_code"]]
+        assert r["weight"] == share.get(r["trust_code"], 0.0)
+    headline = rp.indicator_summary(zq01, "ae_4hr_pct")["ics"]
+    mine = [r for r in _rows(table) if r["weight"] > 0]
+    assert headline == pytest.approx(
+        100 * sum(r["within_4hr"] for r in mine) / sum(r["attendances"] for r in mine)
+    )
 
 
 def test_ae_funnel_year_falls_back_to_the_monthly_years():
@@ -90,26 +91,34 @@ def test_ae_funnel_year_falls_back_to_the_monthly_years():
 def test_england_aggregates_trusts_with_the_panel_rules(zq01):
     eng = rp.england_by_year(zq01).set_index("year")
     panel = trust_year_panel("demo")
-    for year in (2012, 2016, 2018):
+    for year in (2012, 2016, 2018, 2023):
         rows = [r for r in _rows(panel) if r["year"] == year]
-        # A&E 4-hour: mean weighted by A&E attendances where any trust reports them
-        # (2016/17 on), else by admissions, over trusts reporting both
-        ae = None
+        # A&E 4-hour: pooled counts over every trust reporting them (2016/17-2018/19, 2021/22 on)
+        pairs = [(r["ae_within_4hr"], r["ae_4hr_denominator"]) for r in rows]
+        pairs = [(n, d) for n, d in pairs if _num(n) is not None and _num(d) is not None]
+        ae = 100 * sum(n for n, _ in pairs) / sum(d for _, d in pairs) if pairs else None
+        # the compilation's annual share (2012-2018): mean weighted by A&E attendances where any
+        # trust reports them (2016/17 on), else by admissions, over trusts reporting both
+        compiled = None
         for volume in ("ae_attendances", "admissions"):
-            pairs = [(r["ae_4hr_pct"], r[volume]) for r in rows]
-            pairs = [(a, w) for a, w in pairs if _num(a) is not None and _num(w) and w > 0]
-            if pairs:
-                ae = sum(a * w for a, w in pairs) / sum(w for _, w in pairs)
+            pw = [(r["ae_4hr_pct_compiled"], r[volume]) for r in rows]
+            pw = [(a, w) for a, w in pw if _num(a) is not None and _num(w) and w > 0]
+            if pw:
+                compiled = sum(a * w for a, w in pw) / sum(w for _, w in pw)
                 break
-        assert ae is not None
-        # RTT: ratio of summed counts
-        both = [(r["rtt_within_18wk"], r["rtt_incomplete_pathways"]) for r in rows]
-        both = [(n, d) for n, d in both if _num(n) is not None and _num(d) is not None]
-        rtt = 100 * sum(n for n, _ in both) / sum(d for _, d in both)
-        managers = sum(r["managers_fte"] for r in rows if _num(r["managers_fte"]) is not None)
-        assert eng.loc[year, "ae_4hr_pct"] == pytest.approx(ae, rel=1e-12)
-        assert eng.loc[year, "rtt_18wk_pct"] == pytest.approx(rtt, rel=1e-12)
-        assert eng.loc[year, "managers_fte"] == pytest.approx(managers, rel=1e-12)
+        if year == 2012:
+            assert ae is None and math.isnan(eng.loc[year, "ae_4hr_pct"])
+        else:
+            assert eng.loc[year, "ae_4hr_pct"] == pytest.approx(ae, rel=1e-12)
+        if year <= 2018:
+            assert eng.loc[year, "ae_4hr_pct_compiled"] == pytest.approx(compiled, rel=1e-12)
+            # RTT: ratio of summed counts
+            both = [(r["rtt_within_18wk"], r["rtt_incomplete_pathways"]) for r in rows]
+            both = [(n, d) for n, d in both if _num(n) is not None and _num(d) is not None]
+            rtt = 100 * sum(n for n, _ in both) / sum(d for _, d in both)
+            assert eng.loc[year, "rtt_18wk_pct"] == pytest.approx(rtt, rel=1e-12)
+            managers = sum(r["managers_fte"] for r in rows if _num(r["managers_fte"]) is not None)
+            assert eng.loc[year, "managers_fte"] == pytest.approx(managers, rel=1e-12)
 
 
 def test_region_is_the_trusts_of_the_regions_systems(zq01):
@@ -133,7 +142,9 @@ def test_region_is_the_trusts_of_the_regions_systems(zq01):
     assert region.loc[2018, "rtt_18wk_pct"] == pytest.approx(100 * num / den, rel=1e-12)
     trends = rp.trend_series(zq01, "rtt_18wk_pct")
     assert list(trends) == ["ics", "region", "england"]
-    assert trends["ics"]["year"].tolist() == list(range(2012, 2019))  # 2019 has no indicators
+    # every year from the first to the last with any indicator: the gap years are rows of NaN
+    assert trends["ics"]["year"].tolist() == list(range(2012, 2025))
+    assert trends["ics"].set_index("year").loc[[2019, 2020], "value"].isna().all()
 
 
 def test_shmi_volume_is_carried_forward_at_most_two_years(zq01):
@@ -170,9 +181,32 @@ def test_headline_figures_are_the_system_row_and_england(zq01):
     h = rp.headline_figures(zq01)
     row = zq01.ics[(zq01.ics["icb_code"] == "ZQ01") & (zq01.ics["year"] == 2018)].iloc[0]
     for col in ("ae_4hr_pct", "rtt_18wk_pct", "shmi", "management_score"):
-        assert h[col] == pytest.approx(row[col])
+        assert h[col] == pytest.approx(row[col]) and h[f"{col}_fy"] == "2018/19"
+    for col in ("ga_occupancy_pct", "staff_burnout_pct"):  # not published in 2018/19
+        assert h[col] is None
     eng = rp.england_by_year(zq01).set_index("year")
     assert h["england_ae_4hr_pct"] == pytest.approx(eng.loc[2018, "ae_4hr_pct"])
+
+
+def test_an_ics_era_report_shows_the_era_and_the_compilations_at_2018(zq01):
+    data = rp.load_report_data(validate_report_parameters("ZQ01", 2022, "demo"))
+    assert data.params.year == 2023 and rp.compiled_year(data) == 2018
+    h = rp.headline_figures(data)
+    row = data.ics[(data.ics["icb_code"] == "ZQ01") & (data.ics["year"] == 2023)].iloc[0]
+    for col in ("ae_4hr_pct", "ga_occupancy_pct", "delayed_per_100_ga_beds", "staff_burnout_pct"):
+        assert h[col] == pytest.approx(row[col]) and h[f"{col}_fy"] == "2023/24"
+    assert h["rtt_18wk_pct_fy"] == "2018/19"
+    era = rp.era_table(data).set_index("indicator")
+    assert list(era.index) == list(rp.ERA_INDICATORS)
+    eng = rp.england_by_year(data).set_index("year")
+    for col in rp.ERA_INDICATORS:
+        assert era.loc[col, "england"] == pytest.approx(eng.loc[2023, col])
+    points = " ".join(rp.key_points(data))
+    assert "Synthetic demo data" in points and "Gaps stay gaps" in points
+    assert "before it existed" not in points  # 2023/24 is inside the 2022 footprint's life
+    late = rp.load_report_data(validate_report_parameters("ZN02", 2026, "demo", 2024))
+    points = " ".join(rp.key_points(late))
+    assert "Footprint applied before it existed" in points and "February and March 2025" in points
 
 
 def test_management_ratios(zq01):
@@ -241,13 +275,34 @@ def test_real_ae_funnel_matches_the_published_monthly_file(mirror, qyg):
     att = fy.groupby(fy["org_code"].astype(str))["attendances"].sum()
     br = fy.groupby(fy["org_code"].astype(str))["breaches"].sum()
     table = rp.ae_funnel_table(qyg)
-    assert 120 <= len(table) <= 150  # acute trusts with A&E in 2018/19
+    assert 140 <= len(table) <= 200  # NHS trusts with A&E in 2018/19 (independent units left out)
     for r in _rows(table):
         assert r["attendances"] == att[r["trust_code"]]
-        assert r["breaches"] == br[r["trust_code"]]
+        assert r["within_4hr"] == att[r["trust_code"]] - br[r["trust_code"]]
     ours = rp.highlight_codes(qyg)
     # Cheshire and Merseyside's acute trusts include the Countess of Chester (RJR) and Aintree (REM)
     assert {"RJR", "REM"} <= set(ours)
+
+
+@pytest.mark.realdata
+def test_real_2023_ae_funnel_matches_the_ics_era_file(mirror):
+    import pyreadr
+
+    path = mirror / "healthyr/data/england_trust_accidents_emergency.rda"
+    raw = next(iter(pyreadr.read_r(str(path)).values()))
+    period = pd.to_datetime(raw["date"], format="%B %Y")
+    fy = raw[(period >= "2023-04-01") & (period <= "2024-03-01")].dropna(
+        subset=["attendances_over_4hours"]
+    )
+    code = fy["nhs_trust22_code"].astype(str)
+    att = fy.groupby(code)["total_attendances"].sum()
+    over = fy.groupby(code)["attendances_over_4hours"].sum()
+    data = rp.load_report_data(validate_report_parameters("QYG", 2022, "real", 2023))
+    table = rp.ae_funnel_table(data)
+    assert len(table) >= 140 and rp.ae_year(data) == 2023
+    for r in _rows(table):
+        assert r["attendances"] == att[r["trust_code"]]
+        assert r["within_4hr"] == att[r["trust_code"]] - over[r["trust_code"]]
 
 
 @pytest.mark.realdata

@@ -270,7 +270,13 @@ def demo(
     Writes the demo panels, then the 42 per-ICS reports (``<out>/reports/``) and their index.
     """
     from .demo import PLANTED
-    from .panel import ae_monthly, ics_year_panel, trust_year_panel
+    from .panel import (
+        ae_monthly,
+        beds_monthly,
+        discharge_monthly,
+        ics_year_panel,
+        trust_year_panel,
+    )
     from .reports.batch import run_batch
 
     console.print(
@@ -278,13 +284,16 @@ def demo(
     )
     trusts = trust_year_panel("demo")
     ics = ics_year_panel("demo")
-    monthly = ae_monthly("demo", level="trust")
+    monthly = {
+        "A&E monthly": (ae_monthly("demo", level="trust"), "ae_monthly.csv"),
+        "G&A beds monthly": (beds_monthly("demo", level="trust"), "beds_monthly.csv"),
+        "discharge monthly": (discharge_monthly("demo", level="trust"), "discharge_monthly.csv"),
+    }
     written = []
     written += write_table(trusts, out / "trust_year_panel.csv")
     written += write_table(ics, out / "ics_year_panel.csv")
-    written += write_table(
-        monthly.assign(data_source="synthetic demo data"), out / "ae_monthly.csv"
-    )
+    for frame, name in monthly.values():
+        written += write_table(frame.assign(data_source="synthetic demo data"), out / name)
     table = Table(title="demo panels (synthetic demo data)")
     for col in ("panel", "rows", "units", "years"):
         table.add_column(col)
@@ -300,16 +309,20 @@ def demo(
         f"{ics.icb_code.nunique()} systems",
         f"{ics.fy.min()}-{ics.fy.max()}",
     )
-    table.add_row(
-        "A&E monthly",
-        f"{len(monthly):,}",
-        f"{monthly.trust_code.nunique()} trusts",
-        "Apr 2016-Mar 2019",
-    )
+    for label, (frame, _) in monthly.items():
+        months = frame["period"]
+        table.add_row(
+            label,
+            f"{len(frame):,}",
+            f"{frame.trust_code.nunique()} trusts",
+            f"{months.min():%b %Y}-{months.max():%b %Y}",
+        )
     console.print(table)
     console.print(
         "Planted effects the notebooks recover: "
-        + ", ".join(f"{k}={v:g}" for k, v in PLANTED.items()),
+        + ", ".join(
+            f"{k}={v:g}" if isinstance(v, int | float) else f"{k}={v}" for k, v in PLANTED.items()
+        ),
         highlight=False,
     )
     console.print(f"[green]Outputs in {out.resolve()}[/]:")
