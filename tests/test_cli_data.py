@@ -39,9 +39,12 @@ def test_fetch_all_then_verify_with_the_mirror(mirror, env):
     assert verified.returncode == 0, verified.stderr
     assert f"{len(REGISTRY)} cached file(s) verified" in verified.stdout
     listing = run("data", "list", env=env)
-    assert (
-        listing.returncode == 0 and "hm_managers" in listing.stdout and " no " not in listing.stdout
-    )
+    assert listing.returncode == 0 and "hm_managers" in listing.stdout
+    cached = [
+        line.rstrip().rstrip("│").split("│")[-1].strip() for line in listing.stdout.splitlines()
+    ]
+    cached = [c for c in cached if c in ("yes", "no")]
+    assert cached == ["yes"] * len(REGISTRY)  # every file cached, none missing
 
 
 def test_fetch_all_without_mirror_fails_clearly(env):

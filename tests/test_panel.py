@@ -28,7 +28,8 @@ def panel():
 
 def test_one_row_per_trust_year_and_documented_columns(panel):
     assert not panel.duplicated(["trust_code", "year"]).any()
-    assert panel["year"].min() == 2012 and panel["year"].max() == 2019
+    assert panel["year"].min() == 2012 and panel["year"].max() == 2024
+    assert 2020 not in set(panel["year"])  # no file covers 2020/21: no trust-year rows
     docs = panel.ics.docs
     assert list(docs.index) == list(panel.columns)
     assert {"label", "unit", "source", "year_convention", "aggregation"} <= set(docs.columns)
@@ -102,7 +103,7 @@ def test_trust_type_filter_and_harmonisation(panel):
 
 def test_ics_year_panel_sums_and_weighted_means(panel):
     ics = ics_year_panel("real")
-    assert len(ics) == 42 * 8 and not ics.duplicated(["icb_code", "year"]).any()
+    assert len(ics) == 42 * 13 and not ics.duplicated(["icb_code", "year"]).any()  # 2012-2024
     one = panel[(panel["icb_code"] == "QYG") & (panel["year"] == 2016)]
     row = ics[(ics["icb_code"] == "QYG") & (ics["year"] == 2016)].iloc[0]
     assert row["managers_fte"] == pytest.approx(one["managers_fte"].sum())
@@ -129,14 +130,15 @@ def test_apportioned_ics_totals_conserve_the_trust_totals(panel, method):
 
 def test_monthly_ae_by_trust_and_ics():
     trust = ae_monthly("real")
-    assert trust["period"].min() == pd.Timestamp("2016-04-01") and trust["period"].nunique() == 36
+    # 36 months of 2016-2019 and 52 of 2021-2025, nothing between
+    assert trust["period"].min() == pd.Timestamp("2016-04-01") and trust["period"].nunique() == 88
     ics = ae_monthly("real", level="ics", footprint=2026)
     assert ics["icb_code"].nunique() == 36
     month = pd.Timestamp("2018-01-01")
     assert ics.loc[ics["period"] == month, "attendances"].sum() == pytest.approx(
         trust.loc[trust["period"] == month, "attendances"].sum()
     )
-    assert ics["within_4hr_pct"].between(0, 100).all()
+    assert ics["within_4hr_pct"].dropna().between(0, 100).all()
 
 
 def test_cache_rebuilds_when_an_input_changes(mirror, tmp_path):
@@ -201,23 +203,26 @@ def test_real_trusts_sit_in_the_chosen_footprint(panel):
     )  # Frimley Health, Camberley
 
 
-def test_ics_ae_share_is_weighted_by_attendances_where_known(panel):
-    """From 2016/17 the ICS A&E share weights trusts by their A&E attendances, not admissions."""
+def test_ics_ae_shares_pool_counts_and_the_compilation_is_weighted(panel):
+    """The A&E share pools counts; the compiled annual share is weighted by attendances, else
+    admissions (2012/13-2015/16), as before."""
     ics = ics_year_panel("real")
-    one = panel[(panel["icb_code"] == "QKS") & (panel["year"] == 2017)].dropna(
-        subset=["ae_4hr_pct", "ae_attendances"]
-    )
+    one = panel[(panel["icb_code"] == "QKS") & (panel["year"] == 2017)]
     row = ics[(ics["icb_code"] == "QKS") & (ics["year"] == 2017)].iloc[0]
+    counted = one.dropna(subset=["ae_within_4hr", "ae_4hr_denominator"])
     assert row["ae_4hr_pct"] == pytest.approx(
-        np.average(one["ae_4hr_pct"], weights=one["ae_attendances"])
+        100 * counted["ae_within_4hr"].sum() / counted["ae_4hr_denominator"].sum()
     )
-    assert row["ae_attendances"] == pytest.approx(
-        panel.loc[(panel["icb_code"] == "QKS") & (panel["year"] == 2017), "ae_attendances"].sum()
+    compiled = one.dropna(subset=["ae_4hr_pct_compiled", "ae_attendances"])
+    assert row["ae_4hr_pct_compiled"] == pytest.approx(
+        np.average(compiled["ae_4hr_pct_compiled"], weights=compiled["ae_attendances"])
     )
+    assert row["ae_attendances"] == pytest.approx(one["ae_attendances"].sum())
     early = panel[(panel["icb_code"] == "QKS") & (panel["year"] == 2013)].dropna(
-        subset=["ae_4hr_pct", "admissions"]
+        subset=["ae_4hr_pct_compiled", "admissions"]
     )
     row13 = ics[(ics["icb_code"] == "QKS") & (ics["year"] == 2013)].iloc[0]
-    assert row13["ae_4hr_pct"] == pytest.approx(
-        np.average(early["ae_4hr_pct"], weights=early["admissions"])
+    assert row13["ae_4hr_pct_compiled"] == pytest.approx(
+        np.average(early["ae_4hr_pct_compiled"], weights=early["admissions"])
     )
+    assert np.isnan(row13["ae_4hr_pct"])  # no monthly counts before April 2016

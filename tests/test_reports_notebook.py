@@ -74,19 +74,33 @@ def test_2026_report_by_papermill_equals_the_batch_report_on_a_reused_kernel(tmp
         "ics_code": "ZN02",
         "footprint": 2026,
         "source": "demo",
-        "year": 2018,
+        "year": 2023,
         "method": "headquarters",
     }
     panel = ics_year_panel("demo", footprint=2026)
-    row = panel[(panel["icb_code"] == "ZN02") & (panel["year"] == 2018)].iloc[0]
-    assert s["headline"]["ae_4hr_pct"] == pytest.approx(row["ae_4hr_pct"])
-    assert s["headline"]["rtt_18wk_pct"] == pytest.approx(row["rtt_18wk_pct"])
+    row = panel[(panel["icb_code"] == "ZN02") & (panel["year"] == 2023)].iloc[0]
+    old = panel[(panel["icb_code"] == "ZN02") & (panel["year"] == 2018)].iloc[0]
+    for col in ("ae_4hr_pct", "ga_occupancy_pct", "delayed_per_100_ga_beds", "staff_burnout_pct"):
+        assert s["headline"][col] == pytest.approx(row[col])
+    assert s["headline"]["rtt_18wk_pct"] == pytest.approx(old["rtt_18wk_pct"])  # 2018/19
     assert s["synthetic"] is True and s["inputs"] == []
     text = "\n".join(texts_of(nb))
     assert "formed on 1 April 2026 from" in text and "36 integrated care systems" in text
-    assert "Synthetic demo data" in text
+    assert "Synthetic demo data" in text and "Key points and caveats" in text
+    assert "Footprint applied before it existed" in text  # 2026 boards on 2023/24 data
+    assert "change the parameters" not in text.lower()
     pngs = sorted(p.name for p in (tmp_path / "fig").glob("*.png"))
-    for name in ("funnel_ae", "funnel_rtt", "funnel_shmi", "spc_ae_system", "trends", "map_ae"):
+    for name in (
+        "funnel_ae",
+        "funnel_rtt",
+        "funnel_shmi",
+        "spc_ae_system",
+        "spc_beds_system",
+        "spc_discharge_system",
+        "staff_wellbeing",
+        "trends",
+        "map_ae",
+    ):
         assert f"{name}.png" in pngs
     shown = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(shown) == len(pngs)  # every saved figure is in the notebook
@@ -114,11 +128,12 @@ def test_2026_report_by_papermill_equals_the_batch_report_on_a_reused_kernel(tmp
     html = (folder / "report.html").read_text()
     for heading in (
         "1. Who the system is",
-        "2. Acute trusts against England",
-        "3. Monthly A&amp;E: statistical process control",
-        "4. Trends since 2012/13",
-        "5. Management and staffing",
-        "6. The system on the map",
+        "2. The ICS era",
+        "Monthly: statistical process control",
+        "3. Trends since 2012/13",
+        "4. Before the ICS era: 2018/19",
+        "Management and staffing",
+        "5. The system on the map",
         "Data and methods",
     ):
         assert heading in html
@@ -142,6 +157,9 @@ def test_real_report_for_a_2026_system(tmp_path):
     assert "formed on 1 April 2026 from QH8" in "\n".join(texts_of(nb))
     pinned = {e.name: e.sha256 for e in REGISTRY.values()}
     assert s["inputs"] and all(pinned[i["source"]] == i["sha256"] for i in s["inputs"])
+    read = {i["source"] for i in s["inputs"]}
+    assert {"ae_trust_monthly", "beds_trust_monthly", "staff_survey_2021_2024"} <= read
+    assert s["headline"]["ae_4hr_pct_fy"] == "2023/24" and s["headline"]["ae_4hr_pct"] > 50
     m = json.loads((folder / "manifest.json").read_text())
     assert m["inputs"] == s["inputs"] and m["synthetic"] is False
     html = (folder / "report.html").read_text()

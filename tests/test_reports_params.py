@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from icsresearch import geography
 from icsresearch.errors import InvalidParameterError
 from icsresearch.reports.params import (
+    DEFAULT_YEAR,
     REPORT_YEARS,
     check_code_shape,
     default_notebook,
@@ -73,7 +75,30 @@ def test_bad_parameters_name_the_value_and_the_choices(kwargs, match):
 
 
 def test_report_years_are_the_panel_years():
-    assert tuple(range(2012, 2019)) == REPORT_YEARS
+    assert (*range(2012, 2019), *range(2021, 2025)) == REPORT_YEARS
+    for gap in (2019, 2020):  # no published trust file covers them: refused, and told why
+        with pytest.raises(InvalidParameterError, match="gap in the published trust files"):
+            validate_report_parameters("ZQ01", 2022, "demo", gap)
+
+
+@pytest.mark.realdata
+def test_the_default_year_is_the_latest_that_every_ics_era_file_covers_in_full():
+    from icsresearch.panel import ae_monthly, beds_monthly, discharge_monthly
+
+    full = []
+    for year in range(2021, 2025):
+        months = pd.date_range(f"{year}-04-01", f"{year + 1}-03-01", freq="MS")
+        covered = all(
+            set(months) <= set(series.dropna(subset=[value])["period"])
+            for series, value in (
+                (ae_monthly("real"), "over_4hr"),
+                (beds_monthly("real"), "beds_occupied"),
+                (discharge_monthly("real"), "patients_per_day"),
+            )
+        )
+        if covered:
+            full.append(year)
+    assert DEFAULT_YEAR == max(full) == 2023
 
 
 @pytest.mark.parametrize(

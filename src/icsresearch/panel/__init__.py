@@ -245,7 +245,7 @@ def ae_monthly(
     -------
     pandas.DataFrame
         trust_code (or icb_code), period (first day of the month), year, attendances,
-        over_4hr (= breaches), admissions, within_4hr_pct (100 x (1 - over_4hr/attendances)
+        over_4hr (attendances over 4 hours), admissions, within_4hr_pct (100 x (1 - over_4hr/attendances)
         over the trusts reporting over-4-hour counts that month).
 
     Examples

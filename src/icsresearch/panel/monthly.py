@@ -48,11 +48,6 @@ _COLUMN_DOCS = {
         "description": "Attendances over 4 hours from arrival to admission, transfer or "
         "discharge (missing where the trust did not report it).",
     },
-    "breaches": {
-        "label": "Over 4 hours",
-        "unit": "count",
-        "description": "Same as over_4hr (the name used before 2021).",
-    },
     "admissions": {
         "label": "Emergency admissions via A&E",
         "unit": "count",
@@ -285,7 +280,6 @@ def monthly(
         den = out["attendances_timed"] if "attendances_timed" in out else out["attendances"]
         den = den.where(out["over_4hr"].notna())
         out["within_4hr_pct"] = 100 - _rate(out["over_4hr"], den)
-        out["breaches"] = out["over_4hr"]
         out = out.drop(columns=["attendances_timed"], errors="ignore")
     elif kind == "beds":
         out["occupancy_pct"] = _rate(out["beds_occupied"], out["beds_available"])

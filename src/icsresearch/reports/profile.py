@@ -326,12 +326,6 @@ def trusts_by_type(trusts: pd.DataFrame) -> pd.DataFrame:
 # --- funnel tables --------------------------------------------------------------------------
 
 
-def _trust_names(data: ReportData) -> pd.DataFrame:
-    """trust_code -> name and type (latest panel row with a name)."""
-    t = data.trusts.sort_values("year").dropna(subset=["trust_name"])
-    return t.groupby("trust_code", as_index=False)[["trust_name", "trust_type"]].last()
-
-
 def highlight_codes(data: ReportData) -> list[str]:
     """Codes of the system's trusts (for highlighting on England-wide charts).
 
@@ -445,13 +439,12 @@ def published_icb_ae(data: ReportData) -> dict[str, Any] | None:
     """
     if data.synthetic or data.params.footprint != 2022:
         return None
+    from ..geography import normalise_icb_ons_code
     from ..sources.ae import read_ae_icb_monthly
 
     year = ae_year(data)
     raw = read_ae_icb_monthly()
     ons = data.system.get("icb_ons_code")
-    from ..geography import normalise_icb_ons_code
-
     rows = raw[
         (normalise_icb_ons_code(raw["icb_ons_code"]) == ons)
         & (raw["year"] == year)
