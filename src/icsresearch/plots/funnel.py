@@ -490,6 +490,7 @@ def funnel_plot(
     highlight: Sequence[str] | None = None,
     highlight_name: str = "Highlighted",
     target_name: str | None = None,
+    unit_name: str = "Units",
     units: str | None = None,
     ylabel: str | None = None,
     xlabel: str | None = None,
@@ -510,6 +511,8 @@ def funnel_plot(
     target_name
         Legend text for the target line, e.g. ``"England average"`` when the units are every
         trust in England (default: ``"pooled mean"`` or ``"given"``).
+    unit_name
+        What the points are, for the legend, e.g. ``"NHS trusts"`` (default ``"Units"``).
     units
         Units of the y axis (default ``"%"`` for proportions, ``"ratio"`` for ratios, or
         ``"per 1,000"`` etc. with a multiplier).
@@ -560,7 +563,7 @@ def funnel_plot(
         ylabel = f"{numerator} / {denominator}"
     with style.house_style():
         fig, ax = style.new_figure(ax)
-        _draw_funnel(ax, fa, highlight_name, target_name)
+        _draw_funnel(ax, fa, highlight_name, target_name, unit_name)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(style.axis_label(ylabel, units))
         if title:
@@ -581,7 +584,11 @@ def _join(*parts: str | None) -> str:
 
 
 def _draw_funnel(
-    ax, fa: FunnelAnalysis, highlight_name: str, target_name: str | None = None
+    ax,
+    fa: FunnelAnalysis,
+    highlight_name: str,
+    target_name: str | None = None,
+    unit_name: str = "Units",
 ) -> None:
     d = fa.data[fa.data["flag"] != "excluded"]
     curves = fa.limits
@@ -620,7 +627,7 @@ def _draw_funnel(
         edgecolor="#6F7A81",
         linewidth=0.5,
         zorder=3,
-        label=f"Units ({len(d)})",
+        label=f"{unit_name} ({len(d)})",
     )
     hl = d[d["highlighted"]]
     if len(hl):
