@@ -56,7 +56,11 @@ ANNUAL = Schema(
             "ae_4hr_pct",
             "A&E 4-hour share",
             "%",
-            "Share of A&E attendances seen within 4 hours, all types (published to 2 d.p. as a fraction, here x100).",
+            "The compilation's AE_SCORE x 100 ('A&E waiting time target met', published to 2 d.p. "
+            "as a fraction). Not NHS England's all-department-types share from the monthly counts: "
+            "it equals that share for under half of trust-years 2016/17-2018/19 and is lower for "
+            "almost all the rest (icsresearch.indicators.AE_COMPILED_FINDING); the panels call it "
+            "ae_4hr_pct_compiled.",
         ),
         Column(
             "ae_4hr_share", "A&E 4-hour share (fraction)", "0-1", "The published AE_SCORE value."
