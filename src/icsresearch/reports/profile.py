@@ -957,6 +957,13 @@ def key_points(data: ReportData) -> list[str]:
             "**Synthetic demo data.** Every organisation and number is fictional (the icsresearch "
             "demo dataset, shaped like the published panels); nothing here describes a real system."
         )
+    elif p.year <= LAST_COMPILED_YEAR:
+        points.append(
+            f"**Data.** Published NHS England, NHS Digital, ONS and MHCLG statistics for {p.fy}, "
+            "from the 2012-2019 compilations (workforce, staff survey, RTT, SHMI, KH03 beds, "
+            "finance) and NHS England's monthly A&E counts; the ICS-era indicators (G&A beds, "
+            "discharge delays, staff wellbeing) start in 2021/22."
+        )
     else:
         points.append(
             f"**Data.** Published NHS England, NHS Digital, ONS and MHCLG statistics: A&E, general "
