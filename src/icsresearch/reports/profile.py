@@ -954,8 +954,9 @@ def key_points(data: ReportData) -> list[str]:
         )
     if data.synthetic:
         points.append(
-            "**Synthetic demo data.** Every organisation and number is fictional (the icsresearch "
-            "demo dataset, shaped like the published panels); nothing here describes a real system."
+            "**Synthetic demo data.** The numbers imitate the published panels' means, spreads, "
+            "trends and gaps (summary figures only) with planted effects for the methods to find; "
+            "every organisation is fictional and nothing here describes a real system."
         )
     elif p.year <= LAST_COMPILED_YEAR:
         points.append(
