@@ -2,6 +2,8 @@
 
 A manifest holds the input files (registry name, path, sha256, whether it matched the registry),
 the parameters, package versions, the git revision of the workbench and a timestamp.
+:class:`Provenance` is the typed record of the same facts, with a required three-valued
+``synthetic`` flag, meant to travel from readers to panels, results, figures and reports.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 import platform
 import subprocess
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -117,3 +120,203 @@ def write_manifest(path: str | Path, record: Mapping[str, Any]) -> Path:
     return atomic_write_text(
         path, json.dumps(record, indent=2, sort_keys=False, default=str) + "\n"
     )
+
+
+# --- the typed record -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One file an output was made from.
+
+    Attributes
+    ----------
+    source
+        Registry name (``"hm_rtt"``), or None for a file the registry does not know.
+    path
+        Where it was read from.
+    sha256
+        Hash of the bytes read.
+    verified
+        True when the bytes are the registry's, False for a user-supplied or modified file, None
+        when nobody checked.
+    """
+
+    source: str | None
+    path: str | None = None
+    sha256: str | None = None
+    verified: bool | None = None
+
+    @classmethod
+    def from_mapping(cls, m: Mapping[str, Any]) -> InputFile:
+        """Build from a dict such as :func:`input_record` returns."""
+        verified = m.get("verified")
+        return cls(
+            source=m.get("source"),
+            path=None if m.get("path") is None else str(m.get("path")),
+            sha256=m.get("sha256"),
+            verified=None if verified is None else bool(verified),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready ``{source, path, sha256, verified}``."""
+        return {
+            "source": self.source,
+            "path": self.path,
+            "sha256": self.sha256,
+            "verified": self.verified,
+        }
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What an output was made from, carried from readers to panels, results, figures and reports.
+
+    ``synthetic`` is required and three-valued: True for anything made from the demo data
+    (directly or through a model), False for published data, None when nobody knows. Unknown
+    provenance prints as unknown, never as an NHS source.
+
+    Attributes
+    ----------
+    synthetic
+        True (synthetic demo data), False (published data) or None (unknown).
+    inputs
+        The files read, each with its hash and whether it was verified.
+    parameters
+        The options the output was made with.
+    environment
+        Python, platform and tracked package versions.
+    git_revision
+        The workbench's git commit (``+dirty`` for uncommitted changes), or ``"unknown"``.
+    created_utc
+        When the record was made (ISO 8601, UTC).
+    extra
+        Anything else worth keeping (e.g. the demo's planted effects).
+    """
+
+    synthetic: bool | None
+    inputs: tuple[InputFile, ...] = ()
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    environment: Mapping[str, str] = field(default_factory=dict)
+    git_revision: str = "unknown"
+    created_utc: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def record(
+        cls,
+        *,
+        synthetic: bool | None,
+        inputs: Iterable[InputFile | Mapping[str, Any]] = (),
+        parameters: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Provenance:
+        """A record made now: stamps the environment, git revision and time.
+
+        Parameters
+        ----------
+        synthetic
+            True, False or None (unknown); required, so no output is ever silently "real".
+        inputs
+            Files read (:class:`InputFile` or dicts with ``source, path, sha256, verified``).
+        parameters
+            Options the output was made with.
+        extra
+            Anything else to keep.
+        """
+        env = describe_environment()
+        return cls(
+            synthetic=synthetic,
+            inputs=tuple(
+                i if isinstance(i, InputFile) else InputFile.from_mapping(i) for i in inputs
+            ),
+            parameters=dict(parameters or {}),
+            environment=env,
+            git_revision=env["git_revision"],
+            created_utc=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            extra=dict(extra or {}),
+        )
+
+    @classmethod
+    def unknown(cls) -> Provenance:
+        """The record of something nobody documented: synthetic unknown, no inputs."""
+        return cls(synthetic=None)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Provenance:
+        """Rebuild from :meth:`to_dict` output (or an older manifest dict without ``synthetic``).
+
+        Parameters
+        ----------
+        d
+            The dict.
+        """
+        known = {"synthetic", "inputs", "parameters", "environment", "git_revision", "created_utc"}
+        extra = {k: v for k, v in d.items() if k not in known}
+        synthetic = d.get("synthetic")
+        return cls(
+            synthetic=None if synthetic is None else bool(synthetic),
+            inputs=tuple(InputFile.from_mapping(i) for i in d.get("inputs") or ()),
+            parameters=dict(d.get("parameters") or {}),
+            environment=dict(d.get("environment") or {}),
+            git_revision=str(d.get("git_revision") or "unknown"),
+            created_utc=str(d.get("created_utc") or ""),
+            extra=extra,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready manifest: the keys of :func:`manifest` plus ``synthetic``."""
+        return {
+            "created_utc": self.created_utc,
+            "git_revision": self.git_revision,
+            "environment": dict(self.environment),
+            "parameters": dict(self.parameters),
+            "inputs": [i.as_dict() for i in self.inputs],
+            "synthetic": self.synthetic,
+            **dict(self.extra),
+        }
+
+    def combine(
+        self, *others: Provenance, parameters: Mapping[str, Any] | None = None
+    ) -> Provenance:
+        """One record for an output made from several: inputs pooled, synthetic if any part is.
+
+        ``synthetic`` is True if any part is synthetic, False only if every part is known to be
+        published data, otherwise None.
+
+        Parameters
+        ----------
+        others
+            The other records.
+        parameters
+            The combined output's own parameters (default: this record's).
+        """
+        parts = (self, *others)
+        flags = [p.synthetic for p in parts]
+        synthetic = True if True in flags else (False if all(f is False for f in flags) else None)
+        seen: dict[tuple, InputFile] = {}
+        for p in parts:
+            for i in p.inputs:
+                seen.setdefault((i.source, i.path, i.sha256), i)
+        return Provenance.record(
+            synthetic=synthetic,
+            inputs=seen.values(),
+            parameters=self.parameters if parameters is None else parameters,
+        )
+
+    @property
+    def unverified(self) -> list[InputFile]:
+        """Inputs whose bytes were not the registry's (user-supplied or modified files)."""
+        return [i for i in self.inputs if i.verified is not True]
+
+    @property
+    def source_note(self) -> str:
+        """One line for figure footers and captions: what the output was made from."""
+        if self.synthetic is True:
+            return "synthetic demo data (icsresearch.demo): not real NHS organisations"
+        if self.synthetic is None:
+            return "source unknown (no provenance recorded)"
+        named = sorted({i.source for i in self.inputs if i.source})
+        files = f": {', '.join(named)}" if named else ""
+        flag = "; includes files not matching the registry" if self.unverified else ""
+        return f"published NHS data via icsresearch (git {self.git_revision[:12]}){files}{flag}"
