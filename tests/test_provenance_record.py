@@ -34,3 +34,19 @@ def test_unverified_inputs_are_named_in_the_note():
     p = Provenance.record(synthetic=False, inputs=[mine])
     assert p.unverified and "not matching the registry" in p.source_note
     assert "synthetic demo data" in Provenance.record(synthetic=True).source_note
+
+
+def test_of_reads_every_shape_the_package_makes():
+    import pandas as pd
+
+    from icsresearch.provenance import of
+
+    reader = pd.DataFrame({"x": [1]})
+    reader.attrs = dict(RTT)
+    assert of(reader).synthetic is False and of(reader).inputs[0].source == "hm_rtt"
+    demo = pd.DataFrame({"x": [1]})
+    demo.attrs = {"synthetic": True, "provenance": {"inputs": []}}
+    assert of(demo).synthetic is True
+    bare = pd.DataFrame({"x": [1]})
+    assert of(bare).synthetic is None and "unknown" in of(bare).source_note
+    assert of({"inputs": [RTT], "synthetic": False}).synthetic is False

@@ -8,6 +8,7 @@ the parameters, package versions, the git revision of the workbench and a timest
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import functools
 import json
@@ -320,3 +321,44 @@ class Provenance:
         files = f": {', '.join(named)}" if named else ""
         flag = "; includes files not matching the registry" if self.unverified else ""
         return f"published NHS data via icsresearch (git {self.git_revision[:12]}){files}{flag}"
+
+
+def of(obj: Any) -> Provenance:
+    """The provenance record of a table, a result, a record or a manifest dict.
+
+    Understands every shape the package produces: a :class:`Provenance` itself; an object with a
+    ``.provenance`` (a model result); a DataFrame whose ``attrs`` hold a record or a manifest dict
+    under ``"provenance"`` (panels), a reader's table (``attrs`` with ``source``/``sha256``: a
+    published file), or ``attrs["synthetic"]`` (the demo); a manifest dict. Anything else is
+    :meth:`Provenance.unknown`: nothing undocumented is ever taken for published NHS data.
+
+    Parameters
+    ----------
+    obj
+        What to look at.
+    """
+    if isinstance(obj, Provenance):
+        return obj
+    attached = getattr(obj, "provenance", None)
+    if isinstance(attached, Provenance):
+        return attached
+    attrs = getattr(obj, "attrs", None)
+    if isinstance(attrs, Mapping):
+        flag = attrs.get("synthetic")
+        stored = attrs.get("provenance")
+        if isinstance(stored, Provenance):
+            record = stored
+        elif isinstance(stored, Mapping):
+            record = Provenance.from_dict(stored)
+        elif attrs.get("sha256"):  # a reader's table: one published file, checked or not
+            return Provenance(synthetic=False, inputs=(InputFile.from_mapping(attrs),))
+        else:
+            record = Provenance.unknown()
+        if record.synthetic is None and flag is not None:
+            record = dataclasses.replace(record, synthetic=bool(flag))
+        return record
+    if isinstance(attached, Mapping):
+        return Provenance.from_dict(attached)
+    if isinstance(obj, Mapping):
+        return Provenance.from_dict(obj)
+    return Provenance.unknown()
