@@ -74,7 +74,7 @@ def main() -> None:
 
     cases = {
         "pooled, clustered": (
-            lambda: fit(df, formula, model="pooled", cov_type="clustered", **kw),
+            lambda: fit(df, formula, model="pooled", vcov="CRV1", **kw),
             lambda: PooledOLS.from_formula(f"{lhs} ~ 1 + {rhs}", indexed).fit(
                 cov_type="clustered", cluster_entity=True
             ),
@@ -84,19 +84,19 @@ def main() -> None:
             lambda: BetweenOLS.from_formula(f"{lhs} ~ 1 + {rhs}", indexed).fit(),
         ),
         "within entity, clustered": (
-            lambda: fit(df, formula, model="within", cov_type="clustered", **kw),
+            lambda: fit(df, formula, model="within", vcov="CRV1", **kw),
             lambda: PanelOLS.from_formula(f"{formula} + EntityEffects", indexed).fit(
                 cov_type="clustered", cluster_entity=True
             ),
         ),
         "within two-way, clustered": (
-            lambda: fit(df, formula, model="within", effects="twoways", cov_type="clustered", **kw),
+            lambda: fit(df, formula, model="within", effects="twoways", vcov="CRV1", **kw),
             lambda: PanelOLS.from_formula(f"{formula} + EntityEffects + TimeEffects", indexed).fit(
                 cov_type="clustered", cluster_entity=True
             ),
         ),
         "within entity, Driscoll-Kraay": (
-            lambda: fit(df, formula, model="within", cov_type="driscoll-kraay", **kw),
+            lambda: fit(df, formula, model="within", vcov="DK", **kw),
             lambda: PanelOLS.from_formula(f"{formula} + EntityEffects", indexed).fit(
                 cov_type="kernel", kernel="bartlett", bandwidth=1
             ),
@@ -126,7 +126,7 @@ def main() -> None:
             f"   ratio {t_ours / t_lm:5.2f}"
         )
     boot = timed(
-        lambda: fit(df, formula, model="within", cov_type="clustered", **kw).wild_bootstrap(
+        lambda: fit(df, formula, model="within", vcov="CRV1", **kw).wild_bootstrap(
             x, reps=9999, seed=1
         )
     )

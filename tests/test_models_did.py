@@ -101,7 +101,7 @@ def test_did_2x2_equals_difference_of_means_and_statsmodels(two_by_two):
 def test_did_2x2_with_unit_effects_balanced_panel(two_by_two):
     df = two_by_two
     pooled = did_2x2(df, "y", treated="treated", post="post")
-    fe = did_2x2(df, "y", treated="treated", post="post", unit="trust")
+    fe = did_2x2(df, "y", treated="treated", post="post", entity="trust")
     # balanced, no covariates: the unit-effects estimate is the same difference of means
     assert fe.params["treated:post"] == pytest.approx(pooled.params["treated:post"], rel=1e-9)
     assert fe.fixed_effects == ("trust", "post")
@@ -118,8 +118,8 @@ def test_did_2x2_bad_input(two_by_two):
         did_2x2(df[~((df.treated == 1) & (df.post == 1))], "y", treated="treated", post="post")
     bad = df.copy()
     bad.loc[bad.index[1], "treated"] = 1 - bad.loc[bad.index[1], "treated"]
-    with pytest.raises(InvalidParameterError, match="varies within unit"):
-        did_2x2(bad, "y", treated="treated", post="post", unit="trust")
+    with pytest.raises(InvalidParameterError, match="varies within entity"):
+        did_2x2(bad, "y", treated="treated", post="post", entity="trust")
     with pytest.raises(InvalidParameterError, match="did you mean 'post'"):
         did_2x2(df, "y", treated="treated", post="pots")
 
@@ -132,7 +132,7 @@ def test_twfe_event_study_matches_statsmodels_dummies():
 
     df = staggered(noise=0.7, seed=3)
     res = _quiet(
-        event_study, df, "y", unit="unit", time="year", cohort="cohort", window=(-3, 3),
+        event_study, df, "y", entity="unit", time="year", cohort="cohort", window=(-3, 3),
         small_sample="full",
     )  # fmt: skip
     # event-time dummies built here: bins at -3 (all k <= -3) and 3 (all k >= 3), -1 omitted
@@ -159,21 +159,21 @@ def test_twfe_event_study_matches_statsmodels_dummies():
 
 def test_heteroskedasticity_robust_inference_without_clusters():
     df = staggered(noise=0.5, seed=17)
-    res = _quiet(event_study, df, "y", unit="unit", time="year", cohort="cohort", vcov="hetero")
+    res = _quiet(event_study, df, "y", entity="unit", time="year", cohort="cohort", vcov="hetero")
     assert res.cov_type == "heteroskedasticity-robust (HC1)"
     assert res.df_resid == res.nobs - res.extra.get("n_missing", 0) - (
         len(res.params) + 120 + 10 - 1
     )  # N - K with every unit and year effect counted (nothing is nested without clusters)
     two = _quiet(did_2x2, df.assign(post=df["year"] >= 2015, tr=df["cohort"].notna()), "y",
-                 treated="tr", post="post", unit="unit", vcov="hetero")  # fmt: skip
+                 treated="tr", post="post", entity="unit", vcov="hetero")  # fmt: skip
     assert two.extra["cluster"] == []
 
 
 def test_twfe_without_never_treated_needs_binning():
     df = staggered(never_share=0.0, seed=4, noise=0.3)
     with pytest.raises(InvalidParameterError, match="(?s)not identified.*window="):
-        _quiet(event_study, df, "y", unit="unit", time="year", cohort="cohort")
-    res = _quiet(event_study, df, "y", unit="unit", time="year", cohort="cohort", window=(-4, 4))
+        _quiet(event_study, df, "y", entity="unit", time="year", cohort="cohort")
+    res = _quiet(event_study, df, "y", entity="unit", time="year", cohort="cohort", window=(-4, 4))
     assert res.extra["binned"] == {"lower": True, "upper": True}
 
 
@@ -182,7 +182,7 @@ def test_twfe_without_never_treated_needs_binning():
 
 def test_sun_abraham_cohort_effects_are_2x2_dids_against_never_treated():
     df = staggered(noise=0.6, seed=6)
-    res = _quiet(event_study, df, "y", unit="unit", time="year", cohort="cohort",
+    res = _quiet(event_study, df, "y", entity="unit", time="year", cohort="cohort",
                  estimator="sun-abraham")  # fmt: skip
     means = df.assign(g=df["cohort"].fillna(0)).groupby(["g", "year"])["y"].mean()
     ce = res.extra["cohort_effects"]
@@ -205,7 +205,7 @@ def test_sun_abraham_matches_pyfixest_saturated_event_study():
     df["g"] = df["cohort"].fillna(0).astype(int)
     ref = _quiet(pf.event_study, df, yname="y", idname="unit", tname="year", gname="g",
                  estimator="saturated").tidy()  # fmt: skip
-    res = _quiet(event_study, df, "y", unit="unit", time="year", cohort="cohort",
+    res = _quiet(event_study, df, "y", entity="unit", time="year", cohort="cohort",
                  estimator="sun-abraham")  # fmt: skip
     ce = res.extra["cohort_effects"]
     idx = [f"rel_time::{float(k)}:first_treated_period::{int(e)}" for e, k in
@@ -217,9 +217,9 @@ def test_sun_abraham_matches_pyfixest_saturated_event_study():
 def test_heterogeneous_effects_bias_twfe_but_not_sun_abraham():
     df = staggered(noise=0.0, seed=1)  # noise-free: an estimator is exact or it is biased
     truth = true_event_effects(df)
-    sa = _quiet(event_study, df, "y", unit="unit", time="year", cohort="cohort",
+    sa = _quiet(event_study, df, "y", entity="unit", time="year", cohort="cohort",
                 estimator="sun-abraham")  # fmt: skip
-    tw = _quiet(event_study, df, "y", unit="unit", time="year", cohort="cohort")
+    tw = _quiet(event_study, df, "y", entity="unit", time="year", cohort="cohort")
     ev = sa.extra["event_times"]
     lags = [t for t, k in ev.items() if k >= 0]
     leads = [t for t, k in ev.items() if k < 0]
@@ -238,19 +238,19 @@ def test_heterogeneous_effects_bias_twfe_but_not_sun_abraham():
 
 def test_sun_abraham_with_noise_covers_the_truth_and_passes_pretrend_test():
     df = staggered(noise=1.0, seed=9, n_units=200)
-    sa = _quiet(event_study, df, "y", unit="unit", time="year", cohort="cohort",
+    sa = _quiet(event_study, df, "y", entity="unit", time="year", cohort="cohort",
                 estimator="sun-abraham", window=(-4, 4))  # fmt: skip
     planted = df.loc[df["effect"] > 0, "effect"].mean()
     att = sa.att()
     assert abs(att["estimate"].iloc[0] - planted) < 3 * att["se"].iloc[0]
     assert sa.pretrend_test()["p_value"] > 0.01
-    tw = _quiet(event_study, df, "y", unit="unit", time="year", cohort="cohort", window=(-4, 4))
+    tw = _quiet(event_study, df, "y", entity="unit", time="year", cohort="cohort", window=(-4, 4))
     assert tw.pretrend_test()["p_value"] < 1e-6  # spurious pre-trends from heterogeneity
 
 
 def test_sun_abraham_last_treated_cohort_as_control():
     df = staggered(never_share=0.0, noise=0.0, seed=8)
-    sa = _quiet(event_study, df, "y", unit="unit", time="year", cohort="cohort",
+    sa = _quiet(event_study, df, "y", entity="unit", time="year", cohort="cohort",
                 estimator="sun-abraham")  # fmt: skip
     assert sa.extra["control"] == "last"
     last = max(SIZES)
@@ -262,7 +262,7 @@ def test_sun_abraham_last_treated_cohort_as_control():
     np.testing.assert_allclose(sa.params[lags], truth[[ev[t] for t in lags]], atol=1e-9)
     assert any("last cohort" in w for w in sa.warnings)
     with pytest.raises(InvalidParameterError, match="control='last'"):
-        _quiet(event_study, df, "y", unit="unit", time="year", cohort="cohort",
+        _quiet(event_study, df, "y", entity="unit", time="year", cohort="cohort",
                estimator="sun-abraham", control="never")  # fmt: skip
 
 
@@ -272,8 +272,8 @@ def test_sun_abraham_last_treated_cohort_as_control():
 def test_treatment_indicator_equals_cohort_input():
     df = staggered(noise=0.4, seed=12)
     df["d"] = (df["cohort"].notna() & (df["year"] >= df["cohort"])).astype(int)
-    a = _quiet(event_study, df, "y", unit="unit", time="year", cohort="cohort", window=(-3, 3))
-    b = _quiet(event_study, df, "y", unit="unit", time="year", treatment="d", window=(-3, 3))
+    a = _quiet(event_study, df, "y", entity="unit", time="year", cohort="cohort", window=(-3, 3))
+    b = _quiet(event_study, df, "y", entity="unit", time="year", treatment="d", window=(-3, 3))
     np.testing.assert_allclose(a.params, b.params, rtol=1e-12)
     assert isinstance(b, EventStudyResult)
 
@@ -282,7 +282,7 @@ def test_units_always_treated_or_adopting_late():
     df = staggered(noise=0.3, seed=13)
     df.loc[df["unit"] == "U100", "cohort"] = T0  # treated from the first period
     df.loc[df["unit"] == "U101", "cohort"] = T0 + 50  # after the sample
-    res = _quiet(event_study, df, "y", unit="unit", time="year", cohort="cohort", window=(-3, 3))
+    res = _quiet(event_study, df, "y", entity="unit", time="year", cohort="cohort", window=(-3, 3))
     assert "U100" not in set(df.loc[res.sample, "unit"])
     assert "U101" in set(df.loc[res.sample, "unit"])
     assert any("every observed period" in w for w in res.warnings)
@@ -305,12 +305,15 @@ def test_units_always_treated_or_adopting_late():
         (lambda d: d, {"estimator": "callaway"}, "estimator="),
         (lambda d: d, {"treatment": "cohort"}, "exactly one"),
         (lambda d: d, {"reference": -20}, "reference period -20"),
+        (lambda d: d, {"reference": "-1"}, "whole number"),
+        (lambda d: d, {"vcov": "DK"}, "event_study does not support vcov='DK'"),
+        (lambda d: d, {"small_sample": False}, "small_sample=False"),
     ],
 )
 def test_event_study_bad_input(mutate, kwargs, match):
     df = mutate(staggered(n_units=40, noise=0.3, seed=14))
     with pytest.raises(InvalidParameterError, match=match):
-        _quiet(event_study, df, "y", unit="unit", time="year", cohort="cohort", **kwargs)
+        _quiet(event_study, df, "y", entity="unit", time="year", cohort="cohort", **kwargs)
 
 
 def test_treatment_that_switches_off_is_refused():
@@ -319,12 +322,12 @@ def test_treatment_that_switches_off_is_refused():
     row = df.index[(df["cohort"] == T0 + 4) & (df["year"] == T0 + 6)][0]  # mid-spell
     df.loc[row, "d"] = 0
     with pytest.raises(InvalidParameterError, match="switches off"):
-        event_study(df, "y", unit="unit", time="year", treatment="d")
+        event_study(df, "y", entity="unit", time="year", treatment="d")
 
 
 def test_event_study_plot_and_table_round_trip(tmp_path):
     df = staggered(noise=0.5, seed=16)
-    res = _quiet(event_study, df, "y", unit="unit", time="year", cohort="cohort",
+    res = _quiet(event_study, df, "y", entity="unit", time="year", cohort="cohort",
                  estimator="sun-abraham", window=(-3, 3))  # fmt: skip
     plot = res.plot()
     assert plot.kind == "event_study"

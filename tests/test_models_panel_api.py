@@ -36,7 +36,7 @@ def test_result_is_a_regression_result_with_tidy_print_and_html(sim):
     sim.attrs = {"source": "sim_panel", "path": "tests/reference/sim_panel.csv", "sha256": "x"}
     with pytest.warns(UserWarning, match="42 clusters"):
         res = fit(
-            sim, "y ~ x1 + x2", model="within", effects="twoways", cov_type="clustered",
+            sim, "y ~ x1 + x2", model="within", effects="twoways", vcov="CRV1",
             cluster="ics", alpha=0.1, **KW,
         )  # fmt: skip
     assert isinstance(res, RegressionResult)
@@ -60,16 +60,19 @@ def test_result_is_a_regression_result_with_tidy_print_and_html(sim):
     assert len(res.sample) == res.nobs == 847
     assert not sim.loc[res.sample, "x2"].isna().any()
     prov = res.provenance
-    assert prov["inputs"][0]["source"] == "sim_panel"
-    assert prov["parameters"]["cluster"] == ["ics"] and prov["parameters"]["alpha"] == 0.1
-    assert "numpy" in prov["environment"]
+    assert prov.synthetic is False  # a reader's table with a hash: published data
+    assert prov.inputs[0].source == "sim_panel" and prov.inputs[0].sha256 == "x"
+    assert prov.parameters["cluster"] == ["ics"] and prov.parameters["alpha"] == 0.1
+    assert prov.parameters["vcov"] == "CRV1" and prov.parameters["model"] == "within"
+    assert "numpy" in prov.environment
+    assert res.spec.inference.cluster == ("ics",) and res.spec.entity == "entity"
     assert any("42 clusters" in w for w in res.warnings)
 
 
 def test_multiindex_input_and_default_cluster(sim):
     mi = sim.set_index(["entity", "year"])
-    a = fit(mi, "y ~ x1 + x2", model="within", cov_type="clustered")
-    b = fit(sim, "y ~ x1 + x2", model="within", cov_type="clustered", cluster="entity", **KW)
+    a = fit(mi, "y ~ x1 + x2", model="within", vcov="CRV1")
+    b = fit(sim, "y ~ x1 + x2", model="within", vcov="CRV1", cluster="entity", **KW)
     np.testing.assert_allclose(a.params, b.params)
     np.testing.assert_allclose(a.bse, b.bse)
     assert a.sample.names == ["entity", "year"]
@@ -87,15 +90,15 @@ def test_year_dummies_in_formula(sim):
 
 
 def test_stata_and_plm_conventions_differ_only_by_k_for_within(sim):
-    plm = fit(sim, "y ~ x1 + x2", model="within", cov_type="clustered", **KW)
-    stata = plm.with_cov("clustered", convention="stata")
+    plm = fit(sim, "y ~ x1 + x2", model="within", vcov="CRV1", **KW)
+    stata = plm.with_cov("CRV1", convention="stata")
     N, k = plm.nobs, 2
     ratio = (stata.bse / plm.bse) ** 2
     np.testing.assert_allclose(ratio, (N - k) / (N - k - 1), rtol=1e-12)
     assert plm.df_resid == N - k - 150 and stata.df_resid == 149
-    pooled = fit(sim, "y ~ x1 + x2", model="pooled", cov_type="clustered", **KW)
+    pooled = fit(sim, "y ~ x1 + x2", model="pooled", vcov="CRV1", **KW)
     np.testing.assert_allclose(
-        pooled.with_cov("clustered", convention="stata").bse, pooled.bse, rtol=1e-12
+        pooled.with_cov("CRV1", convention="stata").bse, pooled.bse, rtol=1e-12
     )
 
 
@@ -104,26 +107,38 @@ def test_stata_and_plm_conventions_differ_only_by_k_for_within(sim):
     [
         ({"formula": "y ~ nope"}, "nope"),
         ({"formula": "y x1"}, "formula must be"),
+        ({"formula": "y ~ x1 | entity"}, "does not absorb"),
         ({"model": "fixed"}, "model='fixed'"),
+        ({"vcov": "HC3"}, "vcov='HC3'"),
         ({"cov_type": "hc3"}, "cov_type"),
         ({"convention": "sas"}, "convention"),
-        ({"cov_type": "robust", "cluster": "ics"}, "cluster= was given"),
+        ({"vcov": "hetero", "cluster": "ics"}, "cluster='ics' was given"),
+        ({"vcov": "iid", "bandwidth": 2}, "bandwidth"),
+        ({"vcov": "DK", "bandwidth": 1.5}, "bandwidth"),
+        ({"small_sample": "full"}, "fit_hdfe"),  # says which options fit supports
+        ({"small_sample": "none "}, "small_sample='none '"),
+        ({"small_sample": 1}, "small_sample=1"),
+        ({"lags": True}, "lags"),
         ({"model": "random", "effects": "twoways"}, "two-way random effects"),
         ({"model": "random", "weights": "w"}, "weights are not supported"),
-        ({"model": "between", "cov_type": "driscoll-kraay"}, "time dimension"),
-        ({"model": "between", "cov_type": "clustered", "cluster": "year"}, "varies within"),
-        ({"cov_type": "cr3", "cluster": ["entity", "year"]}, "one cluster variable"),
-        ({"cluster": ["a", "b", "c"], "cov_type": "clustered"}, "one or two"),
+        ({"model": "between", "vcov": "DK"}, "time dimension"),
+        ({"model": "between", "vcov": "CRV1", "cluster": "year"}, "varies within"),
+        ({"vcov": "CRV3", "cluster": ["entity", "year"]}, "one cluster variable"),
+        ({"cluster": ["a", "b", "c"], "vcov": "CRV1"}, "one or two"),
+        ({"cov_type": "robust", "vcov": "hetero"}, "both given"),
         ({"entity": "trust"}, "not found"),
         ({"alpha": 1.5}, "alpha"),
+        ({"alpha": True}, "alpha"),
     ],
 )
 def test_bad_parameters_raise_clear_errors(sim, kwargs, match):
     args = {"formula": "y ~ x1 + x2", **KW}
     args.update(kwargs)
     formula = args.pop("formula")
-    with pytest.raises(InvalidParameterError, match=match):
-        fit(sim, formula, **args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # old words are tested below
+        with pytest.raises(InvalidParameterError, match=match):
+            fit(sim, formula, **args)
 
 
 def test_bad_data_raise_clear_errors(sim):
@@ -164,7 +179,7 @@ def test_negative_variance_component_is_reported():
 def test_wild_bootstrap_errors(sim):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = fit(sim, "y ~ x1 + x2", model="within", cov_type="clustered", cluster="ics", **KW)
+        res = fit(sim, "y ~ x1 + x2", model="within", vcov="CRV1", cluster="ics", **KW)
     with pytest.raises(InvalidParameterError, match="not a coefficient"):
         res.wild_bootstrap("x3", reps=99)
     with pytest.raises(InvalidParameterError, match="not available"):

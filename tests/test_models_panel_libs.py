@@ -12,12 +12,12 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pyfixest as pf
 import pytest
 
 from icsresearch.models import fit
 from test_models_panel_data import sim_balanced, sim_panel
 
-pf = pytest.importorskip("pyfixest")
 KW = {"entity": "entity", "time": "year"}
 FML = "y ~ x1 + x2"
 
@@ -46,12 +46,12 @@ def rel(a, b) -> float:
 
 FE = {"entity": "entity", "twoways": "entity + year", "time": "year"}
 VCOVS = [
-    ({"CRV1": "entity"}, {"cov_type": "clustered", "cluster": "entity"}),
-    ({"CRV1": "ics"}, {"cov_type": "clustered", "cluster": "ics"}),
-    ({"CRV1": "year"}, {"cov_type": "clustered", "cluster": "year"}),
-    ({"CRV1": "entity+year"}, {"cov_type": "clustered", "cluster": ["entity", "year"]}),
-    ("hetero", {"cov_type": "robust"}),
-    ("iid", {"cov_type": "conventional"}),
+    ({"CRV1": "entity"}, {"vcov": "CRV1", "cluster": "entity"}),
+    ({"CRV1": "ics"}, {"vcov": "CRV1", "cluster": "ics"}),
+    ({"CRV1": "year"}, {"vcov": "CRV1", "cluster": "year"}),
+    ({"CRV1": "entity+year"}, {"vcov": "CRV1", "cluster": ["entity", "year"]}),
+    ("hetero", {"vcov": "hetero"}),
+    ("iid", {"vcov": "iid"}),
 ]
 
 
@@ -82,7 +82,7 @@ def test_weighted_within_matches_pyfixest(sim, sim_complete, effects):
     )
     r = fit(
         sim, FML, model="within", effects=effects, weights="w", convention="stata",
-        cov_type="clustered", **KW,
+        vcov="CRV1", **KW,
     )  # fmt: skip
     assert rel(r.params, m.coef()[["x1", "x2"]]) < 1e-8
     assert rel(r.bse, m.se()[["x1", "x2"]]) < 1e-6
@@ -92,7 +92,7 @@ def test_pooled_and_weighted_pooled_match_pyfixest(sim, sim_complete):
     for weights in (None, "w"):
         m = pf.feols(FML, data=sim_complete, vcov={"CRV1": "ics"}, weights=weights)
         r = fit(
-            sim, FML, model="pooled", weights=weights, cov_type="clustered", cluster="ics",
+            sim, FML, model="pooled", weights=weights, vcov="CRV1", cluster="ics",
             convention="stata", **KW,
         )  # fmt: skip
         assert rel(r.params.to_numpy(), m.coef().to_numpy()) < 1e-8
@@ -105,7 +105,7 @@ def test_cr3_matches_pyfixest_crv3(sim, sim_complete):
     nested in the ICS clusters, so the exact jackknife must re-estimate them."""
     effects = "twoways"
     m = pf.feols(f"{FML} | {FE[effects]}", data=sim_complete, vcov={"CRV3": "ics"})
-    r = fit(sim, FML, model="within", effects=effects, cov_type="cr3", cluster="ics", **KW)
+    r = fit(sim, FML, model="within", effects=effects, vcov="CRV3", cluster="ics", **KW)
     G = 42
     jack_sum = np.asarray(m._vcov) / float(np.ravel(m._ssc)[0])
     np.testing.assert_allclose(r.cov.to_numpy(), jack_sum * (G - 1) / G, rtol=1e-8)
@@ -125,7 +125,7 @@ def test_linearmodels_panelols(sim, lm_panel):
     lm = PanelOLS.from_formula(f"{FML} + EntityEffects", lm_panel).fit(
         cov_type="clustered", cluster_entity=True, debiased=False
     )
-    r = fit(sim, FML, model="within", cov_type="clustered", small_sample=False, **KW)
+    r = fit(sim, FML, model="within", vcov="CRV1", small_sample="none", **KW)
     assert rel(r.params, lm.params) < 1e-8
     assert rel(r.bse, lm.std_errors) < 1e-6  # entity effects nested in clusters: plain CR0
     # with time effects (not nested in entity clusters) linearmodels scales CR0 by N/(N - a),
@@ -134,7 +134,7 @@ def test_linearmodels_panelols(sim, lm_panel):
         cov_type="clustered", cluster_entity=True, debiased=False
     )
     r2 = fit(
-        sim, FML, model="within", effects="twoways", cov_type="clustered", small_sample=False,
+        sim, FML, model="within", effects="twoways", vcov="CRV1", small_sample="none",
         **KW,
     )  # fmt: skip
     assert rel(r2.params, lm2.params) < 1e-8
@@ -154,7 +154,7 @@ def test_linearmodels_driscoll_kraay_meat(sim, lm_panel):
         cov_type="kernel", kernel="bartlett", bandwidth=2, debiased=False
     )
     r = fit(
-        sim, FML, model="within", cov_type="driscoll-kraay", bandwidth=2, small_sample=False,
+        sim, FML, model="within", vcov="DK", bandwidth=2, small_sample="none",
         **KW,
     )  # fmt: skip
     ratio = (lm.std_errors / r.bse) ** 2
@@ -192,12 +192,12 @@ def test_statsmodels_pooled(sim, sim_complete):
 
     ols = smf.ols(FML, data=sim_complete)
     hc1 = ols.fit(cov_type="HC1")
-    r = fit(sim, FML, model="pooled", cov_type="robust", **KW)
+    r = fit(sim, FML, model="pooled", vcov="hetero", **KW)
     assert rel(r.params.to_numpy(), hc1.params.to_numpy()) < 1e-8
     assert rel(r.bse.to_numpy(), hc1.bse.to_numpy()) < 1e-6
     groups = sim_complete["ics"].astype("category").cat.codes.to_numpy()
     cl = ols.fit(cov_type="cluster", cov_kwds={"groups": groups})  # G/(G-1) (N-1)/(N-K)
-    rc = fit(sim, FML, model="pooled", cov_type="clustered", cluster="ics", **KW)
+    rc = fit(sim, FML, model="pooled", vcov="CRV1", cluster="ics", **KW)
     assert rel(rc.bse.to_numpy(), cl.bse.to_numpy()) < 1e-6
     wls = smf.wls(FML, data=sim_complete, weights=sim_complete["w"]).fit()
     rw = fit(sim, FML, model="pooled", weights="w", **KW)

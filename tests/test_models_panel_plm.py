@@ -45,23 +45,23 @@ DOCUMENTED = {"fd_plm_rows", "within_individual_weighted_plm"}
 def cov_args(key: str, entity: str) -> dict:
     """R covariance key -> with_cov() arguments (plm convention)."""
     table = {
-        "white_HC0": {"cov_type": "robust", "small_sample": False},
-        "white_sss": {"cov_type": "robust"},
-        "cluster_group_HC0": {"cov_type": "clustered", "small_sample": False},
-        "cluster_group_sss": {"cov_type": "clustered"},
-        "cluster_time_sss": {"cov_type": "clustered", "cluster": "year"},
-        "twoway_HC0": {"cov_type": "clustered", "cluster": [entity, "year"], "small_sample": False},
-        "twoway_sss": {"cov_type": "clustered", "cluster": [entity, "year"]},
-        "dk_HC0": {"cov_type": "driscoll-kraay", "small_sample": False},
-        "dk_sss": {"cov_type": "driscoll-kraay"},
-        "dk_sss_lag2": {"cov_type": "driscoll-kraay", "bandwidth": 2},
-        "cluster_ics_sss": {"cov_type": "clustered", "cluster": "ics"},
-        "cluster_ics_HC0": {"cov_type": "clustered", "cluster": "ics", "small_sample": False},
-        "cr1s_ics": {"cov_type": "clustered", "cluster": "ics"},
-        "cr3_jack_group": {"cov_type": "cr3"},
-        "cr3_jack_ics": {"cov_type": "cr3", "cluster": "ics"},
-        "cr3_group": {"cov_type": "cr3"},
-        "cr3_ics": {"cov_type": "cr3", "cluster": "ics"},
+        "white_HC0": {"vcov": "hetero", "small_sample": "none"},
+        "white_sss": {"vcov": "hetero"},
+        "cluster_group_HC0": {"vcov": "CRV1", "small_sample": "none"},
+        "cluster_group_sss": {"vcov": "CRV1"},
+        "cluster_time_sss": {"vcov": "CRV1", "cluster": "year"},
+        "twoway_HC0": {"vcov": "CRV1", "cluster": [entity, "year"], "small_sample": "none"},
+        "twoway_sss": {"vcov": "CRV1", "cluster": [entity, "year"]},
+        "dk_HC0": {"vcov": "DK", "small_sample": "none"},
+        "dk_sss": {"vcov": "DK"},
+        "dk_sss_lag2": {"vcov": "DK", "bandwidth": 2},
+        "cluster_ics_sss": {"vcov": "CRV1", "cluster": "ics"},
+        "cluster_ics_HC0": {"vcov": "CRV1", "cluster": "ics", "small_sample": "none"},
+        "cr1s_ics": {"vcov": "CRV1", "cluster": "ics"},
+        "cr3_jack_group": {"vcov": "CRV3"},
+        "cr3_jack_ics": {"vcov": "CRV3", "cluster": "ics"},
+        "cr3_group": {"vcov": "CRV3"},
+        "cr3_ics": {"vcov": "CRV3", "cluster": "ics"},
     }
     return table[key]
 
@@ -132,7 +132,7 @@ def test_estimates_and_covariances_match_plm(fid, request):
         th = res.extra["theta_by_group"]
         np.testing.assert_allclose([th.min(), th.max()], f["theta_range"], rtol=1e-8, atol=1e-14)
     if f.get("theta") is not None:
-        d = res._design
+        d = res.design
         codes = d.time if f["spec"].get("effect") == "time" else d.entity
         np.testing.assert_allclose(
             np.sort(res.extra["theta_by_group"][codes]),
@@ -141,14 +141,14 @@ def test_estimates_and_covariances_match_plm(fid, request):
             atol=1e-14,
         )
     if f.get("keys") is not None:
-        d = res._design
+        d = res.design
         keys = {
             f"{e}|{t}"
             for e, t in zip(d.entity_labels[d.entity], d.time_labels[d.time], strict=True)
         }
         assert keys == set(f["keys"])
 
-    entity = res._design.entity_name
+    entity = res.design.entity_name
     assert_cov_close(res.cov.to_numpy(), _matrix(f["vcov"]["conventional"], k), "conventional")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -173,17 +173,17 @@ def test_estimates_and_covariances_match_plm(fid, request):
             assert_cov_close(got.cov.to_numpy(), want_V, f"{fid} {key}")
 
 
-def test_fit_with_cov_type_equals_with_cov():
-    """fit(..., cov_type=X) and fit(...).with_cov(X) give the same covariance and labels."""
+def test_fit_with_vcov_equals_with_cov():
+    """fit(..., vcov=X) and fit(...).with_cov(X) give the same covariance and labels."""
     df, entity = dataset("sim")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         base = fit(df, "y ~ x1 + x2", entity=entity, time="year", model="within")
         for kw in (
-            {"cov_type": "clustered", "cluster": "ics"},
-            {"cov_type": "clustered", "cluster": [entity, "year"], "convention": "stata"},
-            {"cov_type": "driscoll-kraay", "bandwidth": 2},
-            {"cov_type": "cr3"},
+            {"vcov": "CRV1", "cluster": "ics"},
+            {"vcov": "CRV1", "cluster": [entity, "year"], "convention": "stata"},
+            {"vcov": "DK", "bandwidth": 2},
+            {"vcov": "CRV3"},
         ):
             direct = fit(df, "y ~ x1 + x2", entity=entity, time="year", model="within", **kw)
             via = base.with_cov(**kw, data=df)
@@ -199,7 +199,7 @@ def test_clubsandwich_cr3_differs_when_effects_are_not_nested():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = fit(df, "y ~ x1 + x2", entity=entity, time="year", model="within", effects="twoways")
-        ours = res.with_cov("cr3").cov.to_numpy()
+        ours = res.with_cov("CRV3").cov.to_numpy()
     G = 150
     club = _matrix(f["vcov"]["cr3_group"], 2) * (G - 1) / G
     jack = _matrix(f["vcov"]["cr3_jack_group"], 2)
@@ -255,8 +255,8 @@ def test_specification_tests_match_plm(dname, request):
         "bp_time": breusch_pagan(pool, "time"),
         "bp_twoways": breusch_pagan(pool, "twoways"),
         "hausman_chisq": hausman(fe, re),
-        "hausman_aux_conventional": hausman(fe, re, method="aux", cov_type="conventional"),
-        "hausman_aux_cluster_HC0": hausman(fe, re, method="aux", small_sample=False),
+        "hausman_aux_conventional": hausman(fe, re, method="aux", vcov="iid"),
+        "hausman_aux_cluster_HC0": hausman(fe, re, method="aux", small_sample="none"),
         "hausman_aux_cluster_sss": hausman(fe, re, method="aux"),
         "f_individual": f_test_effects(fe),
         "f_time": f_test_effects(fit(df, formula, model="within", effects="time", **kw)),

@@ -50,7 +50,7 @@ def simulate(n=400, T=8, seed=0, beta=(0.5, -0.3), rho=None, drop=0.15):
 def test_estimators_recover_planted_parameters():
     df = simulate()
     for model, effects in (("within", "entity"), ("within", "twoways"), ("fd", "entity")):
-        res = fit(df, "y ~ x1 + x2", model=model, effects=effects, cov_type="clustered", **KW)
+        res = fit(df, "y ~ x1 + x2", model=model, effects=effects, vcov="CRV1", **KW)
         for name, b in zip(["x1", "x2"], (0.5, -0.3), strict=True):
             assert abs(res.params[name] - b) < 4 * res.bse[name], (model, effects, name)
     # pooled OLS is biased by the correlated entity effect (planted 0.5, plim about 1.0)
@@ -76,10 +76,10 @@ def test_random_effects_recover_variance_components():
 
 def test_lagged_model_recovers_rho_and_respects_gaps():
     df = simulate(n=300, T=10, seed=5, rho=0.6, drop=0.1)
-    res = fit(df, "y ~ x1", model="lagged", cov_type="clustered", **KW)
+    res = fit(df, "y ~ x1", model="lagged", vcov="CRV1", **KW)
     assert abs(res.params["L1.y"] - 0.6) < 4 * res.bse["L1.y"]
     # every row used has its previous year present; rows after a gap are lost, not paired
-    d = res._design
+    d = res.design
     used = pd.DataFrame({"e": d.entity_labels[d.entity], "t": d.time_labels[d.time]})
     present = set(zip(df["entity"], df["year"], strict=True))
     assert all((e, t - 1) in present for e, t in zip(used["e"], used["t"], strict=True))
@@ -98,7 +98,7 @@ def test_lag_and_difference_after_a_gap_are_missing():
         }
     )
     fd = fit(df, "y ~ x", model="fd", **KW)
-    d = fd._design
+    d = fd.design
     assert sorted(zip(d.entity_labels[d.entity], d.time_labels[d.time], strict=True)) == [
         ("A", 2013),
         ("B", 2013),
@@ -107,7 +107,7 @@ def test_lag_and_difference_after_a_gap_are_missing():
     np.testing.assert_array_equal(np.sort(d.y), [-1.0, 1.0, 2.0])  # 2-1, 5-3, 4-5
     assert d.n_lost == 3  # the first year of A and B, and A's 2015 after the gap
     lag = fit(df, "y ~ 1", model="lagged", **KW)
-    L = lag._design
+    L = lag.design
     lagcol = L.X[:, L.names.index("L1.y")]
     got = dict(
         zip(zip(L.entity_labels[L.entity], L.time_labels[L.time], strict=True), lagcol, strict=True)
@@ -139,7 +139,7 @@ def test_cr3_equals_brute_force_jackknife_with_year_dummies():
     df = sim_panel().dropna(subset=["x2"])
     df = df[df["ics"].isin(sorted(df["ics"].unique())[:15])].reset_index(drop=True)
     res = fit(
-        df, "y ~ x1 + x2", model="within", effects="twoways", cov_type="cr3", cluster="ics", **KW
+        df, "y ~ x1 + x2", model="within", effects="twoways", vcov="CRV3", cluster="ics", **KW
     )
 
     def slopes(d):
@@ -161,7 +161,7 @@ def test_cr3_equals_brute_force_jackknife_with_year_dummies():
 
 def _brute_force_wcr(res, term, cluster_codes, r0):
     """p-value by refitting for all 2^G Rademacher sign vectors (the bootstrap by definition)."""
-    reg = res._regression
+    reg = res.regression
     X, y = reg.X, reg.y
     k = list(res.params.index).index(term)
     G = int(cluster_codes.max()) + 1
@@ -190,8 +190,8 @@ def _brute_force_wcr(res, term, cluster_codes, r0):
 def test_wild_bootstrap_matches_brute_force_enumeration():
     df = sim_panel()
     few = df[df["ics"].isin(sorted(df["ics"].unique())[:8])]
-    res = fit(few, "y ~ x1 + x2", model="within", cov_type="clustered", cluster="ics", **KW)
-    codes = np.unique(res._regression.clusters["ics"], return_inverse=True)[1]
+    res = fit(few, "y ~ x1 + x2", model="within", vcov="CRV1", cluster="ics", **KW)
+    codes = np.unique(res.regression.clusters["ics"], return_inverse=True)[1]
     out = res.wild_bootstrap("x2", weights="rademacher", reps=999)
     assert out.enumerated and out.reps == 2**8
     assert out.p_value == pytest.approx(_brute_force_wcr(res, "x2", codes, 0.0), abs=1e-12)
@@ -211,7 +211,7 @@ def test_wild_bootstrap_matches_brute_force_enumeration():
 
 
 def test_wild_bootstrap_is_seeded_and_reports():
-    res = fit(sim_panel(), "y ~ x1 + x2", model="within", cov_type="clustered", cluster="ics", **KW)
+    res = fit(sim_panel(), "y ~ x1 + x2", model="within", vcov="CRV1", cluster="ics", **KW)
     a = res.wild_bootstrap("x1", reps=499, seed=7)
     b = wild_cluster_bootstrap(res, "x1", reps=499, seed=7)
     assert a.p_value == b.p_value and a.ci_low == b.ci_low
@@ -230,7 +230,7 @@ def test_wild_bootstrap_p_values_are_roughly_uniform_under_the_null():
         x = rng.normal(size=G * m) + rng.normal(size=G)[g]
         y = 1 + 0.0 * x + rng.normal(size=G * m) + rng.normal(size=G)[g]
         df = pd.DataFrame({"entity": np.arange(G * m), "year": 1, "g": g, "x": x, "y": y})
-        res = fit(df, "y ~ x", model="pooled", cov_type="clustered", cluster="g", **KW)
+        res = fit(df, "y ~ x", model="pooled", vcov="CRV1", cluster="g", **KW)
         pvals.append(res.wild_bootstrap("x", reps=199, seed=int(rng.integers(1 << 31))).p_value)
     pvals = np.array(pvals)
     assert 0.01 <= np.mean(pvals < 0.1) <= 0.2  # nominal 0.10

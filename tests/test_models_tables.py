@@ -22,7 +22,7 @@ def models():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pooled = fit(sim, "y ~ x1 + x2", entity="entity", time="year", model="pooled",
-                     cov_type="clustered", cluster="ics")  # fmt: skip
+                     vcov="CRV1", cluster="ics")  # fmt: skip
         twfe = fit_hdfe(sim, "y ~ x1 + x2 | entity + year", cluster="ics")
         ctrl = fit_hdfe(sim, "y ~ x1 + x2 + w + C(year) | entity", vcov="hetero")
     return {"Pooled": pooled, "TWFE": twfe, "Controls": ctrl}
@@ -238,7 +238,7 @@ def test_mixed_and_event_study_results_in_one_table():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mixed = fit_mixed(df, "y ~ x", group="g")
-        es = event_study(df, "y", unit="g", time="t", cohort="cohort", covariates="x")
+        es = event_study(df, "y", entity="g", time="t", cohort="cohort", covariates="x")
     tab = regression_table({"Mixed": mixed, "Event study": es}, terms=["x", "t+0"],
                            fmt="dataframe")  # fmt: skip
     assert tab.loc[("Random intercepts", ""), "Mixed"] == "g"

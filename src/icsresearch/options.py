@@ -24,6 +24,8 @@ Domain options
     ``"as_reported"`` trust codes, or ``"latest"`` (merged trusts recoded to their successor).
 ``Level``
     ``"trust"`` or ``"ics"`` rows.
+``Department``
+    A&E department types: ``"all"`` or ``"type1"``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ Footprint = Literal[2022, 2026]
 TrustIcsMethod = Literal["headquarters", "catchment", "ae_activity"]
 HarmoniseTo = Literal["as_reported", "latest"]
 Level = Literal["trust", "ics"]
+Department = Literal["all", "type1"]
 
 #: What each option is for, quoted in its error message.
 _HELP = {
@@ -46,6 +49,7 @@ _HELP = {
     "method": "how a trust is shared among systems (icsresearch.geography)",
     "harmonise_to": "'latest' recodes merged trusts to their successor",
     "level": "one row per trust, or per ICS",
+    "department": "all A&E department types, or type 1 (major emergency departments) only",
 }
 
 T = TypeVar("T")
@@ -154,3 +158,55 @@ def renamed(
         stacklevel=stacklevel,
     )
     return new_value
+
+
+# --- inference --------------------------------------------------------------------------------
+#
+# One vocabulary for every estimator (fit, fit_hdfe, fit_glm, did_2x2, event_study, fit_mixed);
+# docs/inference.md says what each value does in each of them. An estimator that cannot do a value
+# says which ones it supports (icsresearch.models.core.Capabilities).
+
+#: The covariance of the estimates, in pyfixest's spelling: ``"iid"`` (conventional,
+#: homoskedastic or model-based), ``"hetero"`` (heteroskedasticity-robust), ``"CRV1"``
+#: (cluster-robust, one- or two-way), ``"CRV3"`` (leave-one-cluster-out jackknife), ``"DK"``
+#: (Driscoll-Kraay: robust to cross-sectional and serial correlation; :func:`~icsresearch.models.fit`
+#: only).
+Vcov = Literal["iid", "hetero", "CRV1", "CRV3", "DK"]
+#: Whose small-sample rules: ``"plm"`` (R plm's ``type = "sss"``) or ``"stata"`` (Stata, R fixest
+#: and pyfixest).
+Convention = Literal["plm", "stata"]
+#: The finite-sample factor: ``"default"`` (the estimator's own convention), ``"full"`` (as
+#: ``"default"``, but every absorbed fixed-effect level counts in ``K``), ``"none"`` (the plain
+#: HC0/CR0 sandwich).
+SmallSample = Literal["default", "full", "none"]
+
+#: The covariances that cluster, and so need (or default to) a ``cluster=`` column.
+CLUSTERED_VCOVS = ("CRV1", "CRV3")
+
+_HELP.update(
+    {
+        "vcov": "'iid' conventional, 'hetero' robust, 'CRV1'/'CRV3' clustered, 'DK' Driscoll-Kraay",
+        "convention": "'plm' is R plm's small-sample rule, 'stata' Stata's and fixest's",
+        "small_sample": "'default' the estimator's factor, 'full' counts every fixed effect, "
+        "'none' no factor",
+    }
+)
+
+
+def check_alpha(alpha: Any) -> float:
+    """Return ``alpha`` as a float if it is a number strictly between 0 and 1, else raise.
+
+    Parameters
+    ----------
+    alpha
+        The significance level of confidence intervals (``1 - alpha`` coverage).
+
+    Returns
+    -------
+    float
+    """
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
+        raise InvalidParameterError(
+            f"alpha={alpha!r} must be a number between 0 and 1 (e.g. 0.05 for 95% intervals)."
+        )
+    return float(alpha)

@@ -1,13 +1,17 @@
 """Econometric models: linear panel regressions (:mod:`.panel`), fixed-effect GLMs (:mod:`.glm`),
 high-dimensional fixed effects and IV (:mod:`.hdfe`), difference-in-differences and event studies
 (:mod:`.did`), random-intercept mixed models (:mod:`.mixed`), regression tables (:mod:`.tables`)
-and the shared :class:`~icsresearch.models.results.RegressionResult`. See ``docs/models.md``.
+and the shared :class:`~icsresearch.models.results.RegressionResult`. What they share -- input
+checks, the one formula parser, the inference options (``vcov``, ``cluster``, ``convention``,
+``small_sample``, ``alpha``: the words of :mod:`icsresearch.options`), the model specification
+(``result.spec``) and the result's provenance -- is in :mod:`.core`; every call into pyfixest's
+internals is in :mod:`._pyfixest`. See ``docs/models.md`` and ``docs/inference.md``.
 
 Everything loads on first use, so ``import icsresearch.models`` stays cheap::
 
     from icsresearch.models import fit          # linear panel models (plm parity)
     res = fit(df, "shmi ~ managers_fte", entity="trust_code", time="year",
-              model="within", effects="twoways", cov_type="clustered", cluster="trust_code")
+              model="within", effects="twoways", vcov="CRV1", cluster="trust_code")
 """
 
 from __future__ import annotations
@@ -36,12 +40,15 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "did": (".did", None),
     "mixed": (".mixed", None),
     "tables": (".tables", None),
+    "core": (".core", None),
+    "ModelSpec": (".core", "ModelSpec"),
 }
 
 __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import did, glm, hdfe, mixed, panel, results, tables  # noqa: F401
+    from . import core, did, glm, hdfe, mixed, panel, results, tables  # noqa: F401
+    from .core import ModelSpec  # noqa: F401
     from .did import EventStudyResult, did_2x2, event_study  # noqa: F401
     from .glm import fit_glm  # noqa: F401
     from .hdfe import fit_hdfe, from_pyfixest  # noqa: F401

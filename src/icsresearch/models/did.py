@@ -38,6 +38,7 @@ effects and shows TWFE missing them while Sun & Abraham recovers them exactly.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -46,20 +47,38 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidParameterError
-from .hdfe import (
-    _alpha,
-    _choice,
-    check_columns,
-    cluster_list,
-    data_label,
-    fit_hdfe,
-    provenance,
-    warn,
-)
+from ..options import Convention, SmallSample, Vcov, check
+from . import core, hdfe
+from .core import check_columns, data_label
+from .hdfe import fit_hdfe
 from .results import RegressionResult
 
 Estimator = Literal["twfe", "sun-abraham"]
-ESTIMATORS = ("twfe", "sun-abraham")
+Endpoints = Literal["bin", "drop"]
+Control = Literal["never", "last"]
+
+
+def _inference(
+    estimator: str,
+    entity: str | None,
+    *,
+    vcov: Any,
+    cluster: Any,
+    convention: Any,
+    small_sample: Any,
+    alpha: Any,
+) -> core.Inference:
+    """The inference of a DiD estimator: fit_hdfe's options, clustered by the entity by default."""
+    return core.resolve_inference(
+        dataclasses.replace(hdfe.CAPABILITIES, estimator=estimator),
+        vcov=vcov,
+        cluster=cluster,
+        convention=convention,
+        small_sample=core.legacy_small_sample(small_sample, hdfe.SMALL_SAMPLE_WORDS, stacklevel=5),
+        alpha=alpha,
+        default_cluster=entity,
+        default_vcov="CRV1" if entity else "hetero",
+    )
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -111,39 +130,45 @@ def did_2x2(
     *,
     treated: str,
     post: str,
-    unit: str | None = None,
+    entity: str | None = None,
     covariates: str | Sequence[str] | None = None,
+    vcov: Vcov | None = None,
     cluster: str | Sequence[str] | None = None,
-    vcov: Literal["iid", "hetero", "CRV1", "CRV3"] | None = None,
+    convention: Convention | None = None,
+    small_sample: SmallSample = "default",
     weights: str | None = None,
     alpha: float = 0.05,
+    unit: str | None = None,
 ) -> RegressionResult:
     """Two-group, two-period difference-in-differences.
 
-    Fits ``outcome ~ treated + post + treated:post`` by OLS, or, with ``unit``, ``outcome ~
-    treated:post | unit + post`` (unit fixed effects; with a balanced panel and no covariates
+    Fits ``outcome ~ treated + post + treated:post`` by OLS, or, with ``entity``, ``outcome ~
+    treated:post | entity + post`` (entity fixed effects; with a balanced panel and no covariates
     the estimate is the same).
 
     Parameters
     ----------
     data
-        One row per unit and period (or repeated cross-sections).
+        One row per entity and period (or repeated cross-sections).
     outcome
         Outcome column.
     treated, post
-        0/1 (or boolean) columns: the unit is in the treated group; the period is after the
+        0/1 (or boolean) columns: the entity is in the treated group; the period is after the
         change.
-    unit
-        Unit identifier: adds unit fixed effects and is the default cluster.
+    entity
+        The panel unit (trust, ICS...), as in :func:`~icsresearch.models.fit`: adds entity fixed
+        effects and is the default cluster.
     covariates
         Extra regressors (column names, or ``"x1 + x2"``).
-    cluster, vcov
-        Inference as :func:`~icsresearch.models.hdfe.fit_hdfe`; default ``CRV1`` by ``unit``
-        when given, else heteroskedasticity-robust.
+    vcov, cluster, convention, small_sample
+        Inference as :func:`~icsresearch.models.hdfe.fit_hdfe` (the words of
+        ``docs/inference.md``); default ``CRV1`` by ``entity`` when given, else ``hetero``.
     weights
         Analytic weights column.
     alpha
         Confidence level ``1 - alpha``.
+    unit
+        Deprecated old name of ``entity``.
 
     Returns
     -------
@@ -157,21 +182,31 @@ def did_2x2(
     ------
     InvalidParameterError
         Non-binary indicators, an empty cell of the 2x2 table, treatment status that varies
-        within a unit.
+        within an entity.
     """
-    if not isinstance(data, pd.DataFrame):
-        raise InvalidParameterError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    core.check_dataframe(data)
+    entity = core.renamed_argument("unit", unit, "entity", entity)
+    inference = _inference(
+        "did_2x2",
+        entity,
+        vcov=vcov,
+        cluster=cluster,
+        convention=convention,
+        small_sample=small_sample,
+        alpha=alpha,
+    )
+    clusters = list(inference.cluster)
     covs = _covariate_list(covariates)
     roles = {"outcome": [outcome], "treated": [treated], "post": [post], "covariate": covs}
-    if unit:
-        roles["unit"] = [unit]
+    if entity:
+        roles["entity"] = [entity]
     check_columns(data, roles)
     tr = _binary(data, treated, "treated")
     po = _binary(data, post, "post")
     work = pd.DataFrame(index=data.index)
-    for c in dict.fromkeys([outcome, *covs, *([unit] if unit else [])]):
+    for c in dict.fromkeys([outcome, *covs, *([entity] if entity else [])]):
         work[c] = data[c]
-    for c in cluster_list(cluster):
+    for c in clusters:
         if c not in work.columns:
             check_columns(data, {"cluster": [c]})
             work[c] = data[c]
@@ -181,22 +216,22 @@ def did_2x2(
     work["_did_treated"] = tr
     work["_did_post"] = po
     work["_did_att"] = tr * po
-    work.attrs = dict(data.attrs)
+    work.attrs = dict(data.attrs)  # messages name the data's source file
 
-    if unit:
+    if entity:
         varies = (
-            work[[unit, "_did_treated"]]
+            work[[entity, "_did_treated"]]
             .dropna()
-            .groupby(unit, observed=True)["_did_treated"]
+            .groupby(entity, observed=True)["_did_treated"]
             .nunique()
         )
         if (varies > 1).any():
             bad = list(varies[varies > 1].index[:5])
             raise InvalidParameterError(
-                f"treated column {treated!r} varies within unit(s) {bad}: the treated group "
-                "must be fixed per unit in a 2x2 design\n  Fix: use event_study() for staggered "
-                "adoption, or define treated as the group indicator (1 for every period of a "
-                "treated unit)"
+                f"treated column {treated!r} varies within entity(ies) {bad}: the treated group "
+                "must be fixed per entity in a 2x2 design\n  Fix: use event_study() for "
+                "staggered adoption, or define treated as the group indicator (1 for every "
+                "period of a treated entity)"
             )
     complete = work[[outcome, "_did_treated", "_did_post", *covs]].notna().all(axis=1)
     cells = work[complete].groupby(["_did_treated", "_did_post"])[outcome]
@@ -216,23 +251,27 @@ def did_2x2(
     did_means = float((means.loc[1, 1] - means.loc[1, 0]) - (means.loc[0, 1] - means.loc[0, 0]))
 
     rhs = ["_did_att", *map(_q, covs)]
-    if unit:
-        fml = f"{_q(outcome)} ~ {_rhs(rhs)} | {_q(unit)} + _did_post"
+    if entity:
+        fml = f"{_q(outcome)} ~ {_rhs(rhs)} | {_q(entity)} + _did_post"
     else:
         fml = f"{_q(outcome)} ~ _did_treated + _did_post + {_rhs(rhs)}"
-    clustered = vcov in (None, "CRV1", "CRV3")
-    clusters = cluster_list(cluster) or ([unit] if unit and clustered else [])
-    if vcov is None:
-        vcov = "CRV1" if clusters else "hetero"
-    res = fit_hdfe(work, fml, vcov=vcov, cluster=clusters or None, weights=weights, alpha=alpha)
+    res = fit_hdfe(
+        work,
+        fml,
+        vcov=inference.vcov,
+        cluster=clusters or None,
+        small_sample=inference.small_sample,
+        weights=weights,
+        alpha=inference.alpha,
+    )
     term = f"{treated}:{post}"
     rename = {"_did_att": term, "_did_treated": treated, "_did_post": post}
     res.params = res.params.rename(index=rename)
     res.cov = res.cov.rename(index=rename, columns=rename)
     res.fixed_effects = tuple(rename.get(f, f) for f in res.fixed_effects)
     res.n_groups = {rename.get(k, k): v for k, v in res.n_groups.items()}
-    res.model = "difference-in-differences (2x2" + (f", {unit} fixed effects)" if unit else ")")
-    res.formula = f"{outcome} ~ {treated} * {post}" + (f" | {unit}" if unit else "")
+    res.model = "difference-in-differences (2x2" + (f", {entity} fixed effects)" if entity else ")")
+    res.formula = f"{outcome} ~ {treated} * {post}" + (f" | {entity}" if entity else "")
     res.extra.update(
         {
             "att_term": term,
@@ -241,22 +280,15 @@ def did_2x2(
             "did_of_means": did_means,
         }
     )
-    res.provenance = provenance(
-        data,
-        {
-            "function": "did_2x2",
-            "outcome": outcome,
-            "treated": treated,
-            "post": post,
-            "unit": unit,
-            "covariates": covs,
-            "cluster": clusters,
-            "vcov": vcov,
-            "weights": weights,
-            "alpha": res.alpha,
-        },
+    spec = core.ModelSpec(
+        function="did_2x2",
+        formula=res.formula,
+        inference=inference,
+        entity=entity,
+        weights=weights,
+        options={"outcome": outcome, "treated": treated, "post": post, "covariates": covs},
     )
-    return res
+    return dataclasses.replace(res, **core.result_fields(data, spec))
 
 
 # --- event studies -------------------------------------------------------------------------
@@ -476,14 +508,18 @@ class EventStudyResult(RegressionResult):
         title: str | None = None,
         ylabel: str | None = None,
         xlabel: str = "Periods relative to adoption",
-        source: str | None = None,
+        source_note: str | None = None,
         note: str | None = None,
         ax=None,
+        source: str | None = None,
     ):
         """Event-study chart: estimates and confidence intervals by relative period.
 
         The reference period is drawn as a hollow point at zero; a dashed line separates leads
-        from lags. Returns a :class:`~icsresearch.plots.style.PlotResult` (``.data`` is
+        from lags. The footer's ``Source:`` defaults to the result's provenance, and a model
+        fitted on demo data is stamped "synthetic demo data" (as every chart,
+        :func:`icsresearch.plots.style.finish_figure`); ``source=`` is the deprecated name of
+        ``source_note=``. Returns a :class:`~icsresearch.plots.style.PlotResult` (``.data`` is
         :meth:`event_table`).
         """
         from ..plots import style
@@ -521,11 +557,12 @@ class EventStudyResult(RegressionResult):
             ax.set_ylabel(ylabel or f"Effect on {self.dependent} ({level:.0%} CI)")
             est_label = {"twfe": "two-way FE", "sun-abraham": "Sun & Abraham"}
             ax.set_title(title or f"Event study ({est_label.get(self.extra['estimator'], '')})")
+            # the footer and the synthetic stamp come from the result's provenance
             style.finish_figure(
                 fig,
-                source=source,
+                source_note=style.source_note_renamed(source_note, source),
                 note=note or f"Reference period {int(ref)}; {self.cov_type}.",
-                synthetic=bool(self.extra.get("synthetic")),
+                data=self,
             )
         summary = {
             "estimator": self.extra["estimator"],
@@ -559,32 +596,35 @@ def event_study(
     data: pd.DataFrame,
     outcome: str,
     *,
-    unit: str,
-    time: str,
+    entity: str | None = None,
+    time: str | None = None,
     cohort: str | None = None,
     treatment: str | None = None,
     estimator: Estimator = "twfe",
     window: tuple[int, int] | None = None,
     reference: int = -1,
-    endpoints: Literal["bin", "drop"] = "bin",
-    control: Literal["never", "last"] | None = None,
+    endpoints: Endpoints = "bin",
+    control: Control | None = None,
     covariates: str | Sequence[str] | None = None,
+    vcov: Vcov | None = None,
     cluster: str | Sequence[str] | None = None,
-    vcov: Literal["iid", "hetero", "CRV1", "CRV3"] | None = None,
-    small_sample: Literal["fixest", "full", "none"] = "fixest",
+    convention: Convention | None = None,
+    small_sample: SmallSample = "default",
     weights: str | None = None,
     alpha: float = 0.05,
+    unit: str | None = None,
 ) -> EventStudyResult:
     """Event study with leads and lags: two-way fixed effects or Sun & Abraham (2021).
 
     Parameters
     ----------
     data
-        A panel: one row per unit and period.
+        A panel: one row per entity and period.
     outcome
         Outcome column.
-    unit, time
-        Unit identifier and integer period (year, or a running month number).
+    entity, time
+        The panel unit (trust, ICS...) and the integer period (year, or a running month
+        number), as in :func:`~icsresearch.models.fit`. Both required.
     cohort, treatment
         Exactly one: ``cohort`` is the adoption period of each unit (NaN, 0 or ``inf`` for
         never treated; constant within a unit); ``treatment`` is a 0/1 indicator that switches
@@ -608,10 +648,13 @@ def event_study(
         dropped; default when every unit is treated).
     covariates
         Time-varying controls (column names or ``"x1 + x2"``).
-    cluster, vcov, small_sample, weights
-        As :func:`~icsresearch.models.hdfe.fit_hdfe`; default: clustered by ``unit`` (CRV1).
+    vcov, cluster, convention, small_sample, weights
+        As :func:`~icsresearch.models.hdfe.fit_hdfe` (the words of ``docs/inference.md``);
+        default: ``CRV1`` clustered by ``entity``.
     alpha
         Confidence level ``1 - alpha``.
+    unit
+        Deprecated old name of ``entity``.
 
     Returns
     -------
@@ -629,18 +672,37 @@ def event_study(
         are not identified (e.g. a fully dynamic TWFE without never-treated units: bin the
         endpoints with ``window=``).
     """
-    if not isinstance(data, pd.DataFrame):
-        raise InvalidParameterError(f"data must be a pandas DataFrame, not {type(data).__name__}")
-    _choice("estimator", estimator, ESTIMATORS)
-    _choice("endpoints", endpoints, ("bin", "drop"))
+    core.check_dataframe(data)
+    entity = core.renamed_argument("unit", unit, "entity", entity)
+    if entity is None or time is None:
+        raise InvalidParameterError(
+            "event_study needs entity= (the panel unit) and time= (the integer period)\n"
+            "  Fix: e.g. event_study(df, 'y', entity='trust_code', time='year', cohort=...)"
+        )
+    estimator = check("estimator", estimator, Estimator)
+    endpoints = check("endpoints", endpoints, Endpoints)
     if control is not None:
-        _choice("control", control, ("never", "last"))
-    alpha = _alpha(alpha)
+        control = check("control", control, Control)
+    if isinstance(reference, bool) or not isinstance(reference, int | np.integer):
+        raise InvalidParameterError(
+            f"reference={reference!r} must be a whole number of periods relative to adoption "
+            "(usually -1)"
+        )
+    inference = _inference(
+        "event_study",
+        entity,
+        vcov=vcov,
+        cluster=cluster,
+        convention=convention,
+        small_sample=small_sample,
+        alpha=alpha,
+    )
+    alpha = inference.alpha
     covs = _covariate_list(covariates)
-    clusters = cluster_list(cluster) or ([unit] if vcov in (None, "CRV1", "CRV3") else [])
+    clusters = list(inference.cluster)
     roles = {
         "outcome": [outcome],
-        "unit": [unit],
+        "entity": [entity],
         "time": [time],
         "cohort": [cohort] if cohort else [],
         "treatment": [treatment] if treatment else [],
@@ -665,14 +727,14 @@ def event_study(
                 "window or choose a reference inside it (usually -1)"
             )
     tvals = _integer_time(data, time)
-    dup = pd.DataFrame({"u": data[unit].to_numpy(), "t": tvals.to_numpy()}).duplicated()
+    dup = pd.DataFrame({"u": data[entity].to_numpy(), "t": tvals.to_numpy()}).duplicated()
     if dup.any():
-        ex = data.loc[data.index[dup.to_numpy()][:3], [unit, time]].to_dict("records")
+        ex = data.loc[data.index[dup.to_numpy()][:3], [entity, time]].to_dict("records")
         raise InvalidParameterError(
-            f"{int(dup.sum())} duplicated ({unit}, {time}) rows, e.g. {ex}\n  Fix: one row per "
+            f"{int(dup.sum())} duplicated ({entity}, {time}) rows, e.g. {ex}\n  Fix: one row per "
             "unit and period (aggregate first)"
         )
-    coh = _cohorts(data, unit, tvals, cohort, treatment)
+    coh = _cohorts(data, entity, tvals, cohort, treatment)
     notes: list[str] = []
 
     # units never treated within the sample window count as never treated
@@ -680,22 +742,22 @@ def event_study(
     late = coh > tmax
     if late.any():
         notes.append(
-            f"{data.loc[late, unit].nunique()} units adopting after the last period ({int(tmax)}) "
+            f"{data.loc[late, entity].nunique()} units adopting after the last period ({int(tmax)}) "
             "are treated as never treated."
         )
         coh = coh.mask(late)
-    first_seen = tvals.groupby(data[unit], observed=True).transform("min")
+    first_seen = tvals.groupby(data[entity], observed=True).transform("min")
     always = coh.notna() & (coh <= first_seen)
     if always.any():
         notes.append(
-            f"{data.loc[always, unit].nunique()} units treated in every observed period (no "
+            f"{data.loc[always, entity].nunique()} units treated in every observed period (no "
             "pre-adoption period) were dropped."
         )
     keep = ~always
     work = pd.DataFrame(
         {
             "_y": data[outcome],
-            "_unit": data[unit],
+            "_unit": data[entity],
             "_time": tvals,
             "_cohort": coh,
         },
@@ -775,15 +837,15 @@ def event_study(
     cohorts_list = sorted(work.loc[work["_cohort"].notna(), "_cohort"].unique().tolist())
 
     fit_kw = dict(
-        vcov=vcov,
+        vcov=inference.vcov,
         cluster=clusters or None,
         weights=weights,
-        small_sample=small_sample,
+        small_sample=inference.small_sample,
         collinear="drop",
         alpha=alpha,
     )
     cov_terms = [_q(c) for c in covs]
-    work.attrs = dict(data.attrs)
+    work.attrs = dict(data.attrs)  # messages name the data's source file
     extra: dict[str, Any] = {
         "estimator": estimator,
         "reference": reference,
@@ -794,7 +856,6 @@ def event_study(
         "cohorts": [int(c) for c in cohorts_list],
         "n_by_event_time": counts,
         "event_times": {terms[k]: k for k in est_ks},
-        "synthetic": bool(data.attrs.get("synthetic")),
     }
     if estimator == "twfe":
         for k in est_ks:
@@ -874,28 +935,28 @@ def event_study(
     extra["n_missing"] = n_missing
     extra["n_singletons"] = reg.extra.get("n_singletons")
     window_txt = f", window {lo}..{hi}" + (" binned" if (lo_bin or hi_bin) else "")
-    n_groups = {unit: reg.n_groups.get("_unit", 0), time: reg.n_groups.get("_time", 0)}
+    n_groups = {entity: reg.n_groups.get("_unit", 0), time: reg.n_groups.get("_time", 0)}
     n_groups.update({k: v for k, v in reg.n_groups.items() if k.startswith("clusters:")})
     warnings = [*notes, *reg.warnings]
-    parameters = {
-        "function": "event_study",
-        "outcome": outcome,
-        "unit": unit,
-        "time": time,
-        "cohort": cohort,
-        "treatment": treatment,
-        "estimator": estimator,
-        "window": list(window) if window is not None else None,
-        "reference": reference,
-        "endpoints": endpoints,
-        "control": control,
-        "covariates": covs,
-        "cluster": clusters,
-        "vcov": reg.extra.get("vcov"),
-        "small_sample": small_sample,
-        "weights": weights,
-        "alpha": alpha,
-    }
+    spec = core.ModelSpec(
+        function="event_study",
+        formula=f"{outcome} ~ event time | {entity} + {time}",
+        inference=inference,
+        entity=entity,
+        time=time,
+        weights=weights,
+        options={
+            "outcome": outcome,
+            "cohort": cohort,
+            "treatment": treatment,
+            "estimator": estimator,
+            "window": list(window) if window is not None else None,
+            "reference": reference,
+            "endpoints": endpoints,
+            "control": control,
+            "covariates": covs,
+        },
+    )
     return EventStudyResult(
         params=params.rename("estimate"),
         cov=cov,
@@ -904,16 +965,15 @@ def event_study(
         model=f"{label}{window_txt}, reference {reference}",
         cov_type=reg.cov_type,
         dependent=outcome,
-        formula=f"{outcome} ~ event time | {unit} + {time}",
+        formula=spec.formula,
         n_groups=n_groups,
         rsquared=dict(reg.rsquared),
         dist=reg.dist,
         sample=reg.sample,
-        fixed_effects=(unit, time),
+        fixed_effects=(entity, time),
         extra=extra,
         warnings=warnings,
-        provenance=provenance(data, parameters),
-        alpha=alpha,
+        **core.result_fields(data, spec),
     )
 
 
@@ -943,5 +1003,5 @@ def _fit_checked(
         )
     for msg in reg.warnings:
         if "rows with missing values" not in msg and "singleton" not in msg:
-            warn(msg)
+            core.warn(msg, stacklevel=4)
     return reg

@@ -22,9 +22,13 @@ What it adds to calling pyfixest directly:
 * the fixed effects, cluster counts, small-sample convention, first-stage F statistics and
   provenance are recorded in the result.
 
-Small-sample conventions (``small_sample=``)
--------------------------------------------
-``"fixest"`` (default)
+Inference (the words of :mod:`icsresearch.options`, as every estimator)
+----------------------------------------------------------------------
+``vcov`` ``"iid"``, ``"hetero"`` (HC1), ``"CRV1"`` (one- or two-way) or ``"CRV3"``; ``cluster``
+one or two columns; ``convention`` ``"stata"`` only (pyfixest's and fixest's rules; for plm's
+use :func:`icsresearch.models.fit`); ``small_sample``:
+
+``"default"``
     pyfixest's and R fixest's ``ssc()`` default: ``(N-1)/(N-K)`` (``N/(N-K)`` for ``hetero``)
     times ``G/(G-1)`` for clustered errors, with ``K`` the slopes plus the fixed effects *not*
     nested in the clusters plus one per fixed-effect dimension that is nested. t-tests use
@@ -32,6 +36,7 @@ Small-sample conventions (``small_sample=``)
     ``N - K`` otherwise. This is :func:`icsresearch.models.fit` with ``convention="stata"``.
     With two-way clustering a fixed effect nested in *either* cluster variable counts as nested
     (pyfixest's rule; e.g. trust effects with trust-or-ICS and year clusters count once).
+    (``"fixest"`` is its deprecated spelling.)
 ``"full"``
     every fixed-effect parameter counted in ``K``: what OLS with dummy variables gives
     (statsmodels ``cov_type="cluster"``/``"HC1"``, Stata ``regress`` with ``i.`` dummies).
@@ -40,36 +45,45 @@ Small-sample conventions (``small_sample=``)
 
 CRV3 is the leave-one-cluster-out jackknife ``sum_g (b_(g) - b)(b_(g) - b)'`` multiplied by the
 same ``G/(G-1) (N-1)/(N-K)`` factor as CRV1 (pyfixest's choice); the textbook CR3 and
-``fit(cov_type="cr3")`` multiply it by ``(G-1)/G`` instead.
+``fit(vcov="CRV3")`` multiply it by ``(G-1)/G`` instead.
 """
 
 from __future__ import annotations
 
-import copy
-import datetime as _dt
-import difflib
-import functools
-import re
-import warnings as _warnings
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InvalidParameterError
+from ..options import Convention, SmallSample, Vcov, check, check_alpha
+from . import _pyfixest as pfx
+from . import core
 from .results import RegressionResult
 
-Vcov = Literal["iid", "hetero", "CRV1", "CRV3"]
-SmallSample = Literal["fixest", "full", "none"]
-
-VCOVS = ("iid", "hetero", "CRV1", "CRV3")
-SMALL_SAMPLE = {
-    "fixest": {"k_adj": True, "k_fixef": "nonnested", "G_adj": True, "G_df": "min"},
+#: The inference :func:`fit_hdfe` (and so :func:`~icsresearch.models.did_2x2` and
+#: :func:`~icsresearch.models.event_study`) supports.
+CAPABILITIES = core.Capabilities(
+    estimator="fit_hdfe",
+    vcov=("iid", "hetero", "CRV1", "CRV3"),
+    max_clusters=2,
+    conventions=("stata",),
+    small_sample=("default", "full", "none"),
+    why="pyfixest follows fixest's small-sample rules; Driscoll-Kraay and plm's convention are "
+    "icsresearch.models.fit's",
+)
+#: ``fit_hdfe``'s old ``small_sample`` spelling.
+SMALL_SAMPLE_WORDS = {"fixest": "default"}
+#: pyfixest ``ssc()`` settings of each ``small_sample`` value.
+SSC = {
+    "default": {"k_adj": True, "k_fixef": "nonnested", "G_adj": True, "G_df": "min"},
     "full": {"k_adj": True, "k_fixef": "full", "G_adj": True, "G_df": "min"},
     "none": {"k_adj": False, "k_fixef": "none", "G_adj": False, "G_df": "min"},
 }
+Singletons = Literal["drop", "keep", "raise"]
+Collinear = Literal["raise", "drop"]
 #: Fewer clusters than this gets a warning (as :func:`icsresearch.models.fit`).
 FEW_CLUSTERS = 50
 #: First-stage (effective) F below this gets a weak-instrument warning (Staiger-Stock).
@@ -77,179 +91,15 @@ WEAK_IV_F = 10.0
 #: Demeaning tolerance: tight enough for coefficients to agree with dummy-variable OLS to 1e-10.
 FIXEF_TOL = 1e-12
 
-_IDENT = re.compile(r"`([^`]+)`|([A-Za-z_][A-Za-z0-9_.]*)")
-
-
-# --- formula ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HDFEFormula:
-    """A pyfixest formula split into its parts.
-
-    Attributes
-    ----------
-    outcome
-        The left-hand side (one outcome).
-    rhs
-        Exogenous regressors as written (``"1"`` when there are none).
-    fixed_effects
-        Fixed-effect terms (``"trust_code"``, ``"icb_code^year"``).
-    endogenous, instruments
-        The IV part ``endog ~ instr``, empty lists for OLS.
-    """
-
-    outcome: str
-    rhs: str
-    fixed_effects: tuple[str, ...]
-    endogenous: tuple[str, ...]
-    instruments: tuple[str, ...]
-
-    @property
-    def is_iv(self) -> bool:
-        return bool(self.endogenous)
-
-    def fe_columns(self) -> list[str]:
-        """Columns behind the fixed-effect terms (``a^b`` uses ``a`` and ``b``)."""
-        cols = [c.strip() for fe in self.fixed_effects for c in fe.split("^")]
-        return list(dict.fromkeys(cols))
-
-    def to_pyfixest(self) -> str:
-        out = f"{self.outcome} ~ {self.rhs}"
-        if self.fixed_effects:
-            out += " | " + " + ".join(self.fixed_effects)
-        if self.endogenous:
-            out += f" | {' + '.join(self.endogenous)} ~ {' + '.join(self.instruments)}"
-        return out
-
-
-def _split_plus(text: str) -> list[str]:
-    return [t.strip() for t in text.split("+") if t.strip()]
-
-
-def parse_formula(formula: str) -> HDFEFormula:
-    """Split ``"y ~ x1 + x2 | fe1 + fe2 | endog ~ instr"`` into its parts.
-
-    Raises
-    ------
-    InvalidParameterError
-        When the formula is not a string of that form, or asks for several outcomes.
-    """
-    if not isinstance(formula, str) or "~" not in formula:
-        raise InvalidParameterError(
-            f"formula={formula!r} must be a string like 'y ~ x | fe1 + fe2' or "
-            "'y ~ x | fe1 | endog ~ instrument'"
-        )
-    parts = [p.strip() for p in formula.split("|")]
-    if len(parts) > 3:
-        raise InvalidParameterError(
-            f"formula={formula!r} has {len(parts) - 1} '|': at most two are allowed "
-            "('y ~ x | fixed effects | endogenous ~ instruments')"
-        )
-    main = parts[0]
-    if main.count("~") != 1:
-        raise InvalidParameterError(f"formula={formula!r}: the first part needs exactly one '~'")
-    lhs, rhs = (s.strip() for s in main.split("~"))
-    fe_part, iv_part = "", ""
-    for p in parts[1:]:
-        if "~" in p:
-            if iv_part:
-                raise InvalidParameterError(f"formula={formula!r} has two IV parts")
-            iv_part = p
-        else:
-            if iv_part:
-                raise InvalidParameterError(
-                    f"formula={formula!r}: the fixed effects must come before the IV part"
-                )
-            fe_part = p
-    if not lhs or "+" in lhs or "(" in lhs:
-        raise InvalidParameterError(
-            f"formula={formula!r}: give one outcome column on the left-hand side (multiple "
-            "estimation syntax such as 'y1 + y2 ~ x' or 'csw()' is not supported; fit the "
-            "models one by one and put them in regression_table)"
-        )
-    fes = tuple(f for f in _split_plus(fe_part) if f != "0")
-    endog: tuple[str, ...] = ()
-    instr: tuple[str, ...] = ()
-    if iv_part:
-        if iv_part.count("~") != 1:
-            raise InvalidParameterError(f"formula={formula!r}: the IV part must be 'endog ~ z'")
-        e, z = (s.strip() for s in iv_part.split("~"))
-        endog, instr = tuple(_split_plus(e)), tuple(_split_plus(z))
-        if not endog or not instr:
-            raise InvalidParameterError(
-                f"formula={formula!r}: the IV part needs endogenous variables and instruments"
-            )
-        if len(instr) < len(endog):
-            raise InvalidParameterError(
-                f"formula={formula!r}: {len(endog)} endogenous variable(s) but only "
-                f"{len(instr)} instrument(s): the model is not identified\n  Fix: add "
-                "instruments or remove endogenous variables"
-            )
-    return HDFEFormula(lhs, rhs or "1", fes, endog, instr)
-
 
 # --- input checks ----------------------------------------------------------------------------
-
-
-def data_label(data: pd.DataFrame) -> str:
-    """How to name the data in messages: its source file when a reader recorded one."""
-    path = data.attrs.get("path") or data.attrs.get("source")
-    return f"the data ({path})" if path else "the data frame"
-
-
-def check_columns(data: pd.DataFrame, roles: dict[str, Sequence[str]]) -> None:
-    """Raise a helpful error for any column that is not in ``data``."""
-    missing = [(r, c) for r, cols in roles.items() for c in cols if c not in data.columns]
-    if not missing:
-        return
-    names = [str(c) for c in data.columns]
-    lines = []
-    for role, col in missing:
-        close = difflib.get_close_matches(str(col), names, n=3)
-        hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
-        lines.append(f"{role} column {col!r} is not in {data_label(data)}{hint}")
-    shown = ", ".join(names[:25]) + (" ..." if len(names) > 25 else "")
-    raise InvalidParameterError("\n".join(lines) + f"\n  Fix: use one of the columns: {shown}")
-
-
-def formula_columns(text: str, columns: pd.Index) -> list[str]:
-    """Columns named in a formula fragment, in order of appearance."""
-    found = []
-    for token in _IDENT.findall(text):
-        name = token[0] or token[1]
-        if name in columns:
-            found.append(name)
-    return list(dict.fromkeys(found))
-
-
-def _examples(index: pd.Index, mask: np.ndarray, k: int = 3) -> str:
-    labels = list(index[np.flatnonzero(mask)[:k]])
-    return ", ".join(map(repr, labels)) + (" ..." if mask.sum() > k else "")
-
-
-def check_numeric(data: pd.DataFrame, columns: Sequence[str], role: str = "model") -> None:
-    """Numeric (or boolean) columns must not hold infinite values."""
-    for c in columns:
-        s = data[c]
-        if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
-            continue
-        v = s.to_numpy(dtype=float, na_value=np.nan)
-        bad = np.isinf(v)
-        if bad.any():
-            raise InvalidParameterError(
-                f"{role} column {c!r} of {data_label(data)} has {int(bad.sum())} infinite "
-                f"value(s) (rows {_examples(data.index, bad)})\n  Fix: replace them with NaN "
-                "(they are then dropped) or correct the transformation that produced them "
-                "(e.g. log of 0)"
-            )
 
 
 def _check_outcome(data: pd.DataFrame, name: str) -> None:
     s = data[name]
     if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
         raise InvalidParameterError(
-            f"the outcome {name!r} of {data_label(data)} is not numeric (dtype {s.dtype})\n"
+            f"the outcome {name!r} of {core.data_label(data)} is not numeric (dtype {s.dtype})\n"
             "  Fix: convert it with pd.to_numeric(..., errors='coerce')"
         )
 
@@ -262,69 +112,11 @@ def _check_weights(data: pd.DataFrame, name: str) -> None:
     bad = np.isfinite(v) & (v <= 0) | np.isinf(v)
     if bad.any():
         raise InvalidParameterError(
-            f"weights column {name!r} of {data_label(data)} has {int(bad.sum())} non-positive "
-            f"or infinite value(s) (rows {_examples(data.index, bad)})\n  Fix: weights must be "
-            "positive; drop those rows or set their weight to NaN (they are then dropped)"
+            f"weights column {name!r} of {core.data_label(data)} has {int(bad.sum())} "
+            f"non-positive or infinite value(s) (rows {core.row_examples(data.index, bad)})\n"
+            "  Fix: weights must be positive; drop those rows or set their weight to NaN (they "
+            "are then dropped)"
         )
-
-
-def _choice(name: str, value: Any, allowed: Sequence[str]) -> None:
-    if value not in allowed:
-        raise InvalidParameterError(
-            f"{name}={value!r} is not one of {list(allowed)}\n  Fix: pass one of those values"
-        )
-
-
-def _alpha(alpha: Any) -> float:
-    if isinstance(alpha, bool) or not (isinstance(alpha, float | int) and 0 < alpha < 1):
-        raise InvalidParameterError(f"alpha must be between 0 and 1, got {alpha!r}")
-    return float(alpha)
-
-
-def cluster_list(cluster: str | Sequence[str] | None) -> list[str]:
-    """One or two cluster column names as a list (empty for none)."""
-    if cluster is None:
-        return []
-    names = [cluster] if isinstance(cluster, str) else list(cluster)
-    if not 1 <= len(names) <= 2 or not all(isinstance(n, str) for n in names):
-        raise InvalidParameterError(f"cluster= takes one or two column names, got {cluster!r}")
-    return names
-
-
-# --- provenance ------------------------------------------------------------------------------
-
-
-@functools.cache
-def _manifest_template() -> dict[str, Any]:
-    from ..provenance import manifest
-
-    return manifest()
-
-
-def provenance(data: pd.DataFrame, parameters: dict[str, Any]) -> dict[str, Any]:
-    """A manifest of the inputs (``data.attrs``), parameters, environment and time.
-
-    The environment part (package metadata, git) is read once per process: simulations fit
-    many models.
-    """
-    record = copy.deepcopy(_manifest_template())
-    record["created_utc"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-    record["parameters"] = dict(parameters)
-    attrs = getattr(data, "attrs", {}) or {}
-    inputs = []
-    if attrs.get("source") or attrs.get("path"):
-        from ..provenance import input_record
-
-        inputs.append(input_record(attrs))
-    if attrs.get("synthetic"):
-        inputs.append({"source": "synthetic demo data"})
-    record["inputs"] = inputs
-    return record
-
-
-def warn(message: str) -> None:
-    """Emit a caveat as a Python ``UserWarning`` (it is also kept in ``result.warnings``)."""
-    _warnings.warn(message, UserWarning, stacklevel=3)
 
 
 # --- the fit ---------------------------------------------------------------------------------
@@ -364,54 +156,17 @@ def _not_varying_within(frame: pd.DataFrame, var: str, fe_cols: Sequence[str]) -
     return out
 
 
-def _run_pyfixest(fml: str, frame: pd.DataFrame, kwargs: dict[str, Any]):
-    """pyfixest feols with its warnings captured (pandas deprecation chatter is dropped)."""
-    import pyfixest as pf
-
-    with _warnings.catch_warnings(record=True) as caught:
-        _warnings.simplefilter("always")
-        try:
-            model = pf.feols(fml, data=frame, **kwargs)
-        except ValueError as exc:
-            msg = " ".join(str(exc).split())
-            if "collinear" in msg.lower():
-                raise InvalidParameterError(
-                    f"{fml}: every regressor is collinear with the fixed effects (or constant)\n"
-                    "  Fix: a regressor that does not vary within a fixed effect's levels cannot "
-                    "be estimated with that fixed effect; remove one or the other"
-                ) from None
-            if "singular" in msg.lower():
-                raise InvalidParameterError(
-                    f"pyfixest could not fit {fml!r}: {msg}\n  Fix: a regressor, endogenous "
-                    "variable or instrument is (nearly) collinear with the fixed effects or the "
-                    "other variables; remove it"
-                ) from None
-            raise InvalidParameterError(f"pyfixest could not fit {fml!r}: {msg}") from None
-        except Exception as exc:  # formula/parse errors from formulaic or pyfixest
-            msg = " ".join(str(exc).split())
-            raise InvalidParameterError(
-                f"pyfixest could not fit {fml!r}: {type(exc).__name__}: {msg}\n  Fix: check the "
-                "formula's variable names and syntax ('y ~ x | fe1 + fe2 | endog ~ instr')"
-            ) from None
-    messages = [
-        " ".join(str(w.message).split())
-        for w in caught
-        if not issubclass(w.category, DeprecationWarning | FutureWarning)
-        and "inplace" not in str(w.message)
-    ]
-    return model, messages
-
-
 def fit_hdfe(
     data: pd.DataFrame,
     formula: str,
     *,
     vcov: Vcov | None = None,
     cluster: str | Sequence[str] | None = None,
+    convention: Convention | None = None,
+    small_sample: SmallSample = "default",
     weights: str | None = None,
-    small_sample: SmallSample = "fixest",
-    singletons: Literal["drop", "keep", "raise"] = "drop",
-    collinear: Literal["raise", "drop"] = "raise",
+    singletons: Singletons = "drop",
+    collinear: Collinear = "raise",
     alpha: float = 0.05,
 ) -> RegressionResult:
     """OLS or 2SLS with any number of absorbed fixed effects (pyfixest ``feols``).
@@ -419,8 +174,8 @@ def fit_hdfe(
     Parameters
     ----------
     data
-        A DataFrame with the model's columns; ``data.attrs`` (``source``, ``path``) go into the
-        provenance.
+        A DataFrame with the model's columns; its provenance record (``attrs``) is carried into
+        ``result.provenance``.
     formula
         pyfixest syntax: ``"y ~ x1 + x2 | fe1 + fe2"`` for OLS with absorbed fixed effects (none:
         ``"y ~ x"``), ``"y ~ x | fe1 + fe2 | d ~ z1 + z2"`` for 2SLS with endogenous ``d`` and
@@ -432,11 +187,14 @@ def fit_hdfe(
         ``cluster`` is given, else ``"iid"``.
     cluster
         One or two cluster columns.
+    convention
+        ``"stata"`` (the only one: fixest's rules; default) -- plm's is
+        :func:`icsresearch.models.fit`'s.
+    small_sample
+        ``"default"`` (fixest's ``ssc()``), ``"full"`` (every fixed effect counted in ``K``) or
+        ``"none"``; see the module docstring and ``docs/inference.md``.
     weights
         Column of positive analytic weights (WLS / weighted 2SLS).
-    small_sample
-        ``"fixest"`` (default), ``"full"`` or ``"none"``: how the fixed effects enter the
-        small-sample factor; see the module docstring.
     singletons
         ``"drop"`` (default, as fixest and reghdfe): rows alone in a fixed-effect level are
         dropped, repeatedly, and counted in ``extra["n_singletons"]``; ``"keep"``; ``"raise"``:
@@ -473,29 +231,23 @@ def fit_hdfe(
     >>> res = fit_hdfe(p, "ae_4hr_pct ~ management_score | trust_code + year",
     ...                cluster="trust_code")
     """
-    if not isinstance(data, pd.DataFrame):
-        raise InvalidParameterError(f"data must be a pandas DataFrame, not {type(data).__name__}")
-    alpha = _alpha(alpha)
-    clusters = cluster_list(cluster)
-    if vcov is None:
-        vcov = "CRV1" if clusters else "iid"
-    _choice("vcov", vcov, VCOVS)
-    _choice("small_sample", small_sample, tuple(SMALL_SAMPLE))
-    _choice("singletons", singletons, ("drop", "keep", "raise"))
-    _choice("collinear", collinear, ("raise", "drop"))
-    if vcov in ("CRV1", "CRV3") and not clusters:
-        raise InvalidParameterError(
-            f"vcov={vcov!r} needs cluster='<column>' (e.g. cluster='trust_code')"
-        )
-    if clusters and vcov not in ("CRV1", "CRV3"):
-        raise InvalidParameterError(
-            f"cluster={cluster!r} was given but vcov={vcov!r}\n  Fix: use vcov='CRV1' (or "
-            "'CRV3'), or drop cluster="
-        )
-    if vcov == "CRV3" and len(clusters) > 1:
-        raise InvalidParameterError("vcov='CRV3' supports one cluster variable only")
+    core.check_dataframe(data)
+    small_sample = core.legacy_small_sample(small_sample, SMALL_SAMPLE_WORDS)
+    inference = core.resolve_inference(
+        CAPABILITIES,
+        vcov=vcov,
+        cluster=cluster,
+        convention=convention,
+        small_sample=small_sample,
+        alpha=alpha,
+    )
+    singletons = check("singletons", singletons, Singletons)
+    collinear = check("collinear", collinear, Collinear)
+    if weights is not None and not isinstance(weights, str):
+        raise InvalidParameterError(f"weights={weights!r} must be a column name")
+    clusters = list(inference.cluster)
 
-    f = parse_formula(formula)
+    f = core.parse_formula(formula, estimator="fit_hdfe", iv=True, one_column_outcome=True)
     if len(f.endogenous) > 1:
         raise InvalidParameterError(
             f"formula={formula!r} has {len(f.endogenous)} endogenous variables; pyfixest "
@@ -503,14 +255,14 @@ def fit_hdfe(
             "IV2SLS with the fixed effects as dummies"
         )
     rhs_text = " ".join([f.rhs, *f.endogenous, *f.instruments])
-    rhs_cols = formula_columns(rhs_text, data.columns)
-    check_columns(
+    rhs_cols = core.formula_columns(rhs_text, data.columns)
+    core.check_columns(
         data,
         {
             "outcome": [f.outcome],
             "fixed-effect": f.fe_columns(),
-            "endogenous": [e for e in f.endogenous if _IDENT.fullmatch(e)],
-            "instrument": [z for z in f.instruments if _IDENT.fullmatch(z)],
+            "endogenous": [e for e in f.endogenous if core.IDENTIFIER.fullmatch(e)],
+            "instrument": [z for z in f.instruments if core.IDENTIFIER.fullmatch(z)],
             "cluster": clusters,
             "weights": [weights] if weights else [],
         },
@@ -525,7 +277,7 @@ def fit_hdfe(
     used = list(dict.fromkeys([f.outcome, *rhs_cols, *f.fe_columns(), *clusters]))
     if weights:
         used.append(weights)
-    check_numeric(data, [f.outcome, *rhs_cols])
+    core.check_numeric(data, [f.outcome, *rhs_cols])
 
     complete = data[used].notna().all(axis=1).to_numpy()
     n_missing = int((~complete).sum())
@@ -533,7 +285,7 @@ def fit_hdfe(
     original_index = data.index[complete]
     if len(frame) == 0:
         raise InvalidParameterError(
-            f"no complete rows: every row of {data_label(data)} misses one of {used}"
+            f"no complete rows: every row of {core.data_label(data)} misses one of {used}"
         )
 
     singles = _singleton_levels(frame, f.fixed_effects) if f.fixed_effects else {}
@@ -560,22 +312,24 @@ def fit_hdfe(
                     "  Fix: remove it, or the fixed effect it does not vary within"
                 )
 
-    kwargs: dict[str, Any] = {
-        "vcov": {vcov: "+".join(clusters)} if clusters else vcov,
-        "ssc": dict(SMALL_SAMPLE[small_sample]),
-        "fixef_rm": "singleton" if singletons == "drop" else "none",
-        "collin_tol": 1e-9,
-        "fixef_tol": FIXEF_TOL,
-    }
-    if weights:
-        kwargs["weights"] = weights
-    model, messages = _run_pyfixest(f.to_pyfixest(), frame, kwargs)
+    model, messages = pfx.feols(
+        f.to_pyfixest(),
+        frame,
+        vcov=inference.vcov,
+        clusters=clusters,
+        ssc=SSC[inference.small_sample],
+        drop_singletons=singletons == "drop",
+        weights=weights,
+        collin_tol=1e-9,
+        fixef_tol=FIXEF_TOL,
+    )
+    fitted = pfx.read_linear(model)
 
     warnings: list[str] = []
     notes: list[str] = []
     if n_missing:
         notes.append(f"{n_missing:,} rows with missing values were dropped.")
-    dropped = [str(v) for v in getattr(model, "_collin_vars", []) or []]
+    dropped = fitted.collinear
     if dropped:
         bad_iv = [v for v in dropped if v in f.endogenous or v in f.instruments]
         why = []
@@ -600,9 +354,9 @@ def fit_hdfe(
             )
         warnings.append(f"Dropped as collinear: {'; '.join(why)}.")
 
-    result = from_pyfixest(model, alpha=alpha)
-    kept_pos = np.asarray(model._data.index, dtype=np.intp)
-    n_singletons = len(frame) - int(model._N)
+    result = _result(model, fitted, alpha=inference.alpha)
+    kept_pos = np.asarray(fitted.data.index, dtype=np.intp)
+    n_singletons = len(frame) - fitted.nobs
     if n_singletons:
         notes.append(
             f"{n_singletons:,} observations in singleton fixed-effect levels were dropped "
@@ -629,51 +383,53 @@ def fit_hdfe(
                 "biased towards OLS and its tests are unreliable."
             )
     for w in warnings:
-        warn(w)
+        core.warn(w)
 
-    parameters = {
-        "formula": formula,
-        "vcov": vcov,
-        "cluster": clusters or None,
-        "weights": weights,
-        "small_sample": small_sample,
-        "singletons": singletons,
-        "collinear": collinear,
-        "alpha": alpha,
-    }
+    spec = core.ModelSpec(
+        function="fit_hdfe",
+        formula=formula,
+        inference=inference,
+        weights=weights,
+        options={
+            "fixed_effects": list(f.fixed_effects),
+            "singletons": singletons,
+            "collinear": collinear,
+        },
+    )
     result.extra.update(
         {
             "n_missing": n_missing,
             "n_singletons": n_singletons,
             "singleton_levels": {k: v[:20] for k, v in singles.items()},
             "dropped_collinear": dropped,
-            "small_sample": small_sample,
+            "small_sample": inference.small_sample,
         }
     )
-    result.sample = original_index[kept_pos]
-    result.warnings = [*notes, *warnings]
-    result.formula = formula
-    result.provenance = provenance(data, parameters)
-    return result
+    return dataclasses.replace(
+        result,
+        sample=original_index[kept_pos],
+        warnings=[*notes, *warnings],
+        formula=formula,
+        **core.result_fields(data, spec),
+    )
 
 
 # --- conversion ------------------------------------------------------------------------------
 
 
-def _vcov_label(model) -> tuple[str, list[str]]:
-    detail = str(getattr(model, "_vcov_type_detail", model._vcov_type))
-    clusters = [str(c) for c in (getattr(model, "_clustervar", None) or [])]
-    if model._vcov_type == "CRV":
-        what = " and ".join(clusters)
-        kind = "two-way " if len(clusters) > 1 else ""
-        return f"clustered by {what} ({kind}{detail})", clusters
+def _vcov_label(fitted: pfx.LinearFit) -> str:
+    detail = fitted.vcov_detail
+    if fitted.vcov_type == "CRV":
+        what = " and ".join(fitted.clusters)
+        kind = "two-way " if len(fitted.clusters) > 1 else ""
+        return f"clustered by {what} ({kind}{detail})"
     if detail in ("hetero", "HC1"):
-        return "heteroskedasticity-robust (HC1)", []
+        return "heteroskedasticity-robust (HC1)"
     if detail in ("HC2", "HC3"):
-        return f"heteroskedasticity-robust ({detail})", []
+        return f"heteroskedasticity-robust ({detail})"
     if detail == "iid":
-        return "conventional (iid)", []
-    return detail, clusters
+        return "conventional (iid)"
+    return detail
 
 
 def from_pyfixest(model, *, alpha: float = 0.05) -> RegressionResult:
@@ -689,68 +445,71 @@ def from_pyfixest(model, *, alpha: float = 0.05) -> RegressionResult:
     Returns
     -------
     RegressionResult
-        As :func:`fit_hdfe` (without its input checks, row counts and provenance).
+        As :func:`fit_hdfe`, without its input checks, row counts, ``spec`` and provenance
+        (the data pyfixest was given is not known: provenance is unknown).
     """
-    if not hasattr(model, "_beta_hat") or not hasattr(model, "_vcov"):
+    if not pfx.is_fitted_model(model):
         raise InvalidParameterError(
             f"expected one fitted pyfixest Feols/Feiv model, got {type(model).__name__}\n"
             "  Fix: for several models (FixestMulti) convert each of .all_fitted_models"
         )
-    names = [str(n) for n in model._coefnames]
-    params = pd.Series(np.asarray(model._beta_hat, dtype=float), index=names, name="estimate")
-    cov = pd.DataFrame(np.asarray(model._vcov, dtype=float), index=names, columns=names)
-    label, clusters = _vcov_label(model)
-    fes = tuple(f.strip() for f in (model._fixef or "").split("+") if f.strip() and f != "0")
-    frame = model._data
+    return _result(model, pfx.read_linear(model), alpha=check_alpha(alpha))
+
+
+def _result(model, fitted: pfx.LinearFit, *, alpha: float) -> RegressionResult:
+    """The result of a fitted pyfixest model (without row counts, spec or provenance)."""
+    names = fitted.names
+    params = pd.Series(fitted.params, index=names, name="estimate")
+    cov = pd.DataFrame(fitted.cov, index=names, columns=names)
+    fes = fitted.fixed_effects
+    frame = fitted.data
     n_groups: dict[str, int] = {}
     for fe in fes:
         cols = [c.strip() for c in fe.split("^")]
         if all(c in frame.columns for c in cols):
             n_groups[fe] = int(len(np.unique(_level_codes(frame, fe))))
-    Gs = list(np.atleast_1d(getattr(model, "_G", []) or []))
     n_clusters = {}
-    for i, c in enumerate(clusters):
-        G = int(frame[c].nunique()) if c in frame.columns else int(Gs[i]) if i < len(Gs) else 0
+    for i, c in enumerate(fitted.clusters):
+        if c in frame.columns:
+            G = int(frame[c].nunique())
+        else:
+            G = fitted.n_clusters[i] if i < len(fitted.n_clusters) else 0
         n_clusters[c] = G
         n_groups[f"clusters: {c}"] = G
-    rsq = {
-        "r2": float(model._r2),
-        "adj_r2": float(model._adj_r2),
-    }
+    rsq = {"r2": fitted.r2, "adj_r2": fitted.adj_r2}
     if fes:
-        rsq["within"] = float(model._r2_within)
-        rsq["adj_within"] = float(model._adj_r2_within)
-    is_iv = bool(getattr(model, "_is_iv", False))
+        rsq["within"] = fitted.r2_within
+        rsq["adj_within"] = fitted.adj_r2_within
     extra: dict[str, Any] = {
-        "estimator": "2SLS" if is_iv else "OLS",
-        "vcov": str(getattr(model, "_vcov_type_detail", model._vcov_type)),
-        "cluster": clusters,
+        "estimator": "2SLS" if fitted.is_iv else "OLS",
+        "vcov": fitted.vcov_detail,
+        "cluster": list(fitted.clusters),
         "n_clusters": n_clusters,
-        "ssc": dict(getattr(model, "_ssc_dict", {}) or {}),
-        "small_sample_factor": float(np.ravel(model._ssc)[0]) if hasattr(model, "_ssc") else None,
-        "k_small_sample": int(model._df_k),
-        "rmse": float(model._rmse),
-        "weights": getattr(model, "_weights_name", None),
+        "ssc": fitted.ssc,
+        "small_sample_factor": fitted.ssc_factor,
+        "k_small_sample": fitted.df_k,
+        "rmse": fitted.rmse,
+        "weights": fitted.weights,
     }
-    what = "2SLS" if is_iv else "OLS"
-    if is_iv:
-        endog = _split_plus(str(getattr(model.FixestFormula, "endogenous", "")))
-        instr = [str(z) for z in model._coefnames_z if z not in names]
+    what = "2SLS" if fitted.is_iv else "OLS"
+    if fitted.is_iv:
+        endog = fitted.endogenous
+        instr = [z for z in fitted.instrument_columns if z not in names]
         extra["endogenous"] = endog
         extra["instruments"] = instr
         extra["first_stage"] = _first_stage(model, endog)
         what += f" (endogenous: {', '.join(endog)}; instruments: {', '.join(instr)})"
     fe_label = f" with fixed effects {' + '.join(fes)}" if fes else ""
-    wlabel = ", weighted" if extra["weights"] else ""
+    wlabel = ", weighted" if fitted.weights else ""
     return RegressionResult(
         params=params,
         cov=cov,
-        nobs=int(model._N),
-        df_resid=float(model._df_t),
+        nobs=fitted.nobs,
+        df_resid=fitted.df_t,
         model=f"{what}{fe_label}{wlabel} (pyfixest feols)",
-        cov_type=label,
-        dependent=str(model._depvar),
-        formula=str(getattr(model, "_fml", "")),
+        cov_type=_vcov_label(fitted),
+        dependent=fitted.outcome,
+        formula=fitted.formula,
         n_groups=n_groups,
         rsquared=rsq,
         dist="t",
@@ -758,27 +517,19 @@ def from_pyfixest(model, *, alpha: float = 0.05) -> RegressionResult:
         fixed_effects=fes,
         extra=extra,
         warnings=[],
-        provenance={},
-        alpha=_alpha(alpha),
+        alpha=alpha,
     )
 
 
 def _first_stage(model, endog: list[str]) -> dict[str, dict[str, float]]:
     """First-stage F (and Olea-Pflueger effective F) per endogenous variable."""
+    F, effF = pfx.first_stage(model)
     out: dict[str, dict[str, float]] = {}
-    with _warnings.catch_warnings():
-        _warnings.simplefilter("ignore")
-        try:
-            model.IV_Diag()
-        except Exception:  # diagnostics are optional: never fail the fit over them
-            return {e: {} for e in endog}
-    F = getattr(model, "_f_stat_1st_stage", None)
-    effF = getattr(model, "_eff_F", None)
     for e in endog:
         rec: dict[str, float] = {}
-        if F is not None and np.ndim(F) == 0 and len(endog) == 1:
-            rec["F"] = float(F)
-            if effF is not None and np.ndim(effF) == 0:
-                rec["effective_F"] = float(effF)
+        if F is not None and len(endog) == 1:
+            rec["F"] = F
+            if effF is not None:
+                rec["effective_F"] = effF
         out[e] = rec
     return out

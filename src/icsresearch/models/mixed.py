@@ -42,8 +42,21 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidParameterError
-from .hdfe import _alpha, check_columns, data_label, formula_columns, provenance, warn
+from ..options import Convention, SmallSample, Vcov, check_bool
+from . import core
+from .core import check_columns, data_label, formula_columns
 from .results import RegressionResult
+
+#: The inference :func:`fit_mixed` supports: lme4's model-based covariance only.
+CAPABILITIES = core.Capabilities(
+    estimator="fit_mixed",
+    vcov=("iid",),
+    max_clusters=0,
+    conventions=(),
+    small_sample=("default", "none"),
+    why="a mixed model has model-based standard errors only, sigma2 (X'V^-1 X)^-1 as lme4; "
+    "for cluster-robust inference use fit(..., model='random') or fit_hdfe",
+)
 
 #: statsmodels optimisers, tried in this order until one converges.
 SM_METHODS = ("bfgs", "lbfgs", "powell", "nm")
@@ -332,6 +345,10 @@ def fit_mixed(
     reml: bool = True,
     zero_tol: float = 1e-4,
     methods: Sequence[str] = SM_METHODS,
+    vcov: Vcov | None = None,
+    cluster: str | Sequence[str] | None = None,
+    convention: Convention | None = None,
+    small_sample: SmallSample = "default",
     alpha: float = 0.05,
 ) -> RegressionResult:
     """Random-intercept linear mixed model (REML or ML), as ``lme4::lmer``.
@@ -345,7 +362,8 @@ def fit_mixed(
     group
         ``"trust_code"`` for a random intercept per trust, or ``["icb_code", "trust_code"]`` for
         ICS intercepts and trust-within-ICS intercepts (``(1 | icb_code / trust_code)``); the
-        inner column must be nested in the outer one.
+        inner column must be nested in the outer one. Not a panel identifier (``entity``): the
+        levels of random intercepts, which may be nested.
     reml
         Restricted maximum likelihood (default, lme4's default) or ML (needed to compare
         models with different fixed effects by likelihood-ratio tests).
@@ -354,6 +372,11 @@ def fit_mixed(
         singular fit) and the estimates are checked against the model without it.
     methods
         statsmodels optimisers to try, in order.
+    vcov, cluster, convention, small_sample
+        The shared inference options (``docs/inference.md``): ``fit_mixed`` has lme4's
+        model-based covariance only, ``vcov="iid"`` (the default), with no cluster, no
+        convention and no small-sample factor (``"default"`` and ``"none"`` are the same here).
+        Anything else is an error that says so.
     alpha
         Confidence level ``1 - alpha``.
 
@@ -381,25 +404,32 @@ def fit_mixed(
     >>> res = fit_mixed(p, "ae_4hr_pct ~ management_score + C(year)", group="trust_code")
     >>> res.extra["variance_components"]
     """
-    if not isinstance(data, pd.DataFrame):
-        raise InvalidParameterError(f"data must be a pandas DataFrame, not {type(data).__name__}")
-    alpha = _alpha(alpha)
+    core.check_dataframe(data)
+    inference = core.resolve_inference(
+        CAPABILITIES,
+        vcov=vcov,
+        cluster=cluster,
+        convention=convention,
+        small_sample=small_sample,
+        alpha=alpha,
+    )
+    alpha = inference.alpha
     groups = _group_list(group)
-    if not isinstance(reml, bool):
-        raise InvalidParameterError(f"reml must be True or False, got {reml!r}")
-    if not (isinstance(zero_tol, float | int) and 0 <= zero_tol < 1):
+    reml = check_bool("reml", reml)
+    if isinstance(zero_tol, bool) or not (isinstance(zero_tol, float | int) and 0 <= zero_tol < 1):
         raise InvalidParameterError(f"zero_tol must be in [0, 1), got {zero_tol!r}")
     bad_methods = [m for m in methods if m not in SM_METHODS]
     if bad_methods or not methods:
         raise InvalidParameterError(
             f"methods={list(methods)!r}: each must be one of {list(SM_METHODS)}"
         )
-    if not isinstance(formula, str) or formula.count("~") != 1 or "|" in formula:
-        raise InvalidParameterError(
-            f"formula={formula!r} must be 'outcome ~ x1 + x2' (the random intercepts are given "
-            "by group=, not in the formula)"
-        )
-    lhs, rhs = (s.strip() for s in formula.split("~"))
+    f = core.parse_formula(
+        formula,
+        estimator="fit_mixed",
+        fixed_effects="the random intercepts are given by group=, not in the formula; fixed "
+        "effects are regressors such as C(year)",
+    )
+    lhs, rhs = f.outcome, f.rhs
     check_columns(data, {"outcome": [lhs], "group": groups})
     rhs_cols = formula_columns(rhs, data.columns)
     if not pd.api.types.is_numeric_dtype(data[lhs]) or pd.api.types.is_bool_dtype(data[lhs]):
@@ -575,19 +605,17 @@ def fit_mixed(
         random_effects = pd.Series(blup, index=pd.Index(labels, name=groups[0]), name="intercept")
 
     for w in warnings:
-        warn(w)
+        core.warn(w)
     n_groups = {groups[0]: n_outer if d.has_outer else n_inner}
     if d.has_outer:
         n_groups[groups[1]] = n_inner
     level = " / ".join(groups)
-    parameters = {
-        "formula": formula,
-        "group": groups,
-        "reml": reml,
-        "zero_tol": zero_tol,
-        "methods": list(methods),
-        "alpha": alpha,
-    }
+    spec = core.ModelSpec(
+        function="fit_mixed",
+        formula=formula,
+        inference=inference,
+        options={"group": groups, "reml": reml, "zero_tol": zero_tol, "methods": list(methods)},
+    )
     extra: dict[str, Any] = {
         "estimator": "mixed",
         "variance_components": {**comps, "residual": sigma2},
@@ -621,6 +649,5 @@ def fit_mixed(
         fixed_effects=(),
         extra=extra,
         warnings=[*notes, *warnings],
-        provenance=provenance(data, parameters),
-        alpha=alpha,
+        **core.result_fields(data, spec),
     )

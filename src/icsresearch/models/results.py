@@ -9,6 +9,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ..provenance import Provenance
+from .core import ModelSpec
+
 _R2_LABELS = {
     "r2": "R-squared",
     "adj_r2": "Adjusted R-squared",
@@ -29,7 +32,7 @@ class RegressionResult:
     params
         Point estimates, indexed by term name.
     cov
-        Covariance matrix of ``params`` under the chosen inference (``cov_type``).
+        Covariance matrix of ``params`` under the chosen inference (``spec.inference``).
     nobs
         Observations used.
     df_resid
@@ -37,7 +40,8 @@ class RegressionResult:
     model
         Human label of the estimator, e.g. ``"within (two-way: trust_code + year)"``.
     cov_type
-        Human label of the inference, e.g. ``"clustered by trust_code (plm 'sss')"``.
+        Human label of the inference, e.g. ``"clustered by trust_code (plm 'sss')"`` (the
+        options themselves are in ``spec.inference``).
     dependent
         Name of the outcome.
     formula
@@ -59,10 +63,16 @@ class RegressionResult:
     warnings
         Messages a reader of the result should see (few clusters, near-zero variance component...).
     provenance
-        Inputs (from the data's ``attrs``), parameters, versions and git revision.
+        The typed :class:`~icsresearch.provenance.Provenance`: the data's inputs and synthetic
+        flag (True for demo data), the specification's parameters, versions and git revision.
+        Unknown (``synthetic=None``) for a result built by hand.
     alpha
         Default significance level of the confidence intervals (``1 - alpha`` coverage) in
         :meth:`conf_int`, :meth:`tidy` and the printed summary.
+    spec
+        The :class:`~icsresearch.models.core.ModelSpec` the estimator was called with
+        (estimator, formula, panel identifiers, inference options); None for a result built by
+        hand or converted with ``from_pyfixest``.
     """
 
     params: pd.Series
@@ -80,8 +90,9 @@ class RegressionResult:
     fixed_effects: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    provenance: dict[str, Any] = field(default_factory=dict)
+    provenance: Provenance = field(default_factory=Provenance.unknown)
     alpha: float = 0.05
+    spec: ModelSpec | None = None
 
     # --- derived statistics -----------------------------------------------------------------
 
@@ -121,7 +132,9 @@ class RegressionResult:
 
         With ``exponentiate=True`` (odds ratios, rate ratios, ratios of a log outcome) the
         estimate and CI are ``exp()`` of the linear-scale values; ``se`` stays on the linear scale.
-        ``alpha`` defaults to the result's ``alpha``.
+        ``alpha`` defaults to the result's ``alpha``. ``attrs`` carry the model, inference,
+        ``synthetic`` flag and ``provenance``, so a chart drawn from the table is stamped as
+        demo data when the model was fitted on demo data.
         """
         alpha = self.alpha if alpha is None else alpha
         ci = self.conf_int(alpha)
@@ -145,6 +158,8 @@ class RegressionResult:
             "nobs": self.nobs,
             "alpha": alpha,
             "exponentiated": exponentiate,
+            "synthetic": self.provenance.synthetic,
+            "provenance": self.provenance,
         }
         return out
 

@@ -65,7 +65,9 @@ _INTERCEPTS = ("Intercept", "(Intercept)", "const", "_cons")
 def _as_result(obj: Any, name: str) -> RegressionResult:
     if isinstance(obj, RegressionResult):
         return obj
-    if hasattr(obj, "_beta_hat") and hasattr(obj, "_vcov"):  # a fitted pyfixest model
+    from . import _pyfixest
+
+    if _pyfixest.is_fitted_model(obj):
         from .hdfe import from_pyfixest
 
         return from_pyfixest(obj)
@@ -77,7 +79,9 @@ def _as_result(obj: Any, name: str) -> RegressionResult:
 
 
 def _collect(results: Any) -> dict[str, RegressionResult]:
-    if isinstance(results, RegressionResult) or hasattr(results, "_beta_hat"):
+    from . import _pyfixest
+
+    if isinstance(results, RegressionResult) or _pyfixest.is_fitted_model(results):
         results = [results]
     if isinstance(results, Mapping):
         items = [(str(k), v) for k, v in results.items()]
@@ -123,16 +127,11 @@ def _stars_levels(stars: bool | Sequence[float]) -> tuple[float, ...]:
 
 def _clusters(res: RegressionResult) -> list[str]:
     """Cluster variables of a result, from whichever estimator made it."""
-    names = res.extra.get("cluster")
+    if res.spec is not None:
+        return list(res.spec.inference.cluster)
+    names = res.extra.get("cluster")  # a pyfixest model converted with from_pyfixest
     if names:
         return [names] if isinstance(names, str) else list(names)
-    label = res.cov_type.lower()
-    if "cluster" not in label and "cr3" not in label and "jackknife" not in label:
-        return []
-    par = (res.provenance or {}).get("parameters", {}) or {}
-    c = par.get("cluster")
-    if c:
-        return [c] if isinstance(c, str) else list(c)
     return [k.split(": ", 1)[1] for k in res.n_groups if k.startswith("clusters: ")]
 
 
@@ -544,15 +543,9 @@ def regression_table(
             section.append(
                 _Row(f"Fixed effects: {lab(f)}", cells, "summary", (f"Fixed effects: {lab(f)}", ""))
             )
-    if "random_effects" in rows and any(
-        r.extra.get("estimator") == "mixed" for r in models.values()
-    ):
-        cells = []
-        for r in models.values():
-            groups = (r.provenance.get("parameters", {}) or {}).get("group") or []
-            cells.append(
-                " / ".join(lab(g) for g in groups) if r.extra.get("estimator") == "mixed" else ""
-            )
+    groups = {n: _random_intercepts(r) for n, r in models.items()}
+    if "random_effects" in rows and any(groups.values()):
+        cells = [" / ".join(lab(g) for g in groups[n]) for n in models]
         section.append(_Row("Random intercepts", cells, "summary", ("Random intercepts", "")))
     if "controls" in rows:
         for group, members in control_terms.items():
@@ -611,7 +604,7 @@ def regression_table(
         )
     if notes:
         note_lines += [notes] if isinstance(notes, str) else list(notes)
-    if any(r.extra.get("synthetic") or _is_synthetic(r) for r in models.values()):
+    if any(r.provenance.synthetic is True for r in models.values()):
         note_lines.append("Synthetic demo data.")
     table = RegressionTable(names, body, note_lines, title)
     if fmt is None:
@@ -624,8 +617,8 @@ def regression_table(
     }[fmt]()
 
 
-def _is_synthetic(r: RegressionResult) -> bool:
-    inputs = (r.provenance or {}).get("inputs") or []
-    return any(
-        isinstance(i, Mapping) and str(i.get("source", "")).startswith("synthetic") for i in inputs
-    )
+def _random_intercepts(r: RegressionResult) -> list[str]:
+    """The random-intercept levels of a mixed model (``fit_mixed``'s ``group``), else none."""
+    if r.spec is None or r.spec.function != "fit_mixed":
+        return []
+    return list(r.spec.options.get("group") or [])

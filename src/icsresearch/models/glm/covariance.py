@@ -14,10 +14,10 @@ The score of row ``i`` is ``x_c (y_i - mu_i)`` (canonical links), so
 * **cluster meat** ``B = sum_g S_g S_g'`` with ``S_g = sum_{c in g} x_c (y_c - mu_c)``: exact when
   no cell straddles two clusters, which holds because the cluster variable is part of the cell key.
 
-Small-sample factors (``small_sample``):
+Small-sample factors (``small_sample``, the words of :mod:`icsresearch.options`):
 
-* ``"stata"`` (default): as Stata's ``logit``/``poisson`` (all ML estimators): model-based ``1``;
-  robust ``N/(N-1)``; clustered ``G/(G-1)``. ``N`` = rows used, ``G`` = clusters.
+* ``"default"``: as Stata's ``logit``/``poisson`` (all ML estimators): ``iid`` ``1``;
+  ``hetero`` ``N/(N-1)``; ``CRV1`` ``G/(G-1)``. ``N`` = rows used, ``G`` = clusters.
 * ``"none"``: no factor: statsmodels ``GLM(cov_type="HC0")`` and
   ``cov_type="cluster"`` with ``use_correction=False``; R ``sandwich::vcovHC(type="HC0")``.
 
@@ -29,12 +29,8 @@ nested in the cluster): with hundreds of fixed-effect levels and a binary outcom
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 from scipy import sparse
-
-SmallSample = Literal["stata", "none"]
 
 
 def expit(eta: np.ndarray) -> np.ndarray:
@@ -115,17 +111,15 @@ def cluster_meat(X, resid: np.ndarray, cluster_codes: np.ndarray) -> np.ndarray:
     return S.T @ S
 
 
-def small_sample_factor(
-    vcov: str, convention: SmallSample, nobs: int, n_clusters: int | None
-) -> float:
+def small_sample_factor(vcov: str, small_sample: str, nobs: int, n_clusters: int | None) -> float:
     """The factor multiplying the sandwich (see the module docstring).
 
     Parameters
     ----------
     vcov
-        ``"iid"``, ``"robust"`` or ``"clustered"``.
-    convention
-        ``"stata"`` or ``"none"``.
+        ``"iid"``, ``"hetero"`` or ``"CRV1"``.
+    small_sample
+        ``"default"`` or ``"none"``.
     nobs
         Rows used (not cells).
     n_clusters
@@ -135,9 +129,9 @@ def small_sample_factor(
     -------
     float
     """
-    if convention == "none" or vcov == "iid":
+    if small_sample == "none" or vcov == "iid":
         return 1.0
-    if vcov == "robust":
+    if vcov == "hetero":
         return nobs / (nobs - 1.0)
     assert n_clusters is not None
     return n_clusters / (n_clusters - 1.0)

@@ -11,10 +11,6 @@ pyfixest's row scores, so the two paths report the same numbers under the same c
 
 from __future__ import annotations
 
-import copy
-import datetime as _dt
-import difflib
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -23,6 +19,9 @@ import numpy as np
 import pandas as pd
 
 from ...errors import InvalidParameterError
+from ...options import Convention, SmallSample, Vcov, check
+from .. import _pyfixest as pfx
+from .. import core
 from ..results import RegressionResult
 from . import covariance as cv
 from .collapse import (
@@ -37,7 +36,20 @@ from .collapse import (
 
 Family = Literal["logit", "poisson"]
 Method = Literal["auto", "collapsed", "rows"]
-Vcov = Literal["iid", "robust", "clustered"]
+
+#: The inference :func:`fit_glm` supports, in the words of :mod:`icsresearch.options`.
+CAPABILITIES = core.Capabilities(
+    estimator="fit_glm",
+    vcov=("iid", "hetero", "CRV1"),
+    max_clusters=1,
+    conventions=("stata",),
+    small_sample=("default", "none"),
+    why="logit/Poisson standard errors follow Stata's ML rules (N/(N-1), G/(G-1)) on one "
+    "cluster variable; there is no jackknife",
+)
+#: ``fit_glm``'s old ``vcov`` and ``small_sample`` words.
+VCOV_WORDS = {"robust": "hetero", "clustered": "CRV1"}
+SMALL_SAMPLE_WORDS = {"stata": "default"}
 
 #: ``method="auto"`` collapses only if the cells are at most this share of the rows.
 MAX_CELL_SHARE = 0.5
@@ -45,68 +57,37 @@ MAX_CELL_SHARE = 0.5
 #: matrix is dense: beyond it ``auto`` fits the rows (pyfixest absorbs the fixed effects).
 MAX_COLLAPSED_COLUMNS = 2000
 
-_FAMILIES = ("logit", "poisson")
-_METHODS = ("auto", "collapsed", "rows")
-_VCOVS = ("iid", "robust", "clustered")
-_CONVENTIONS = ("stata", "none")
 _COLLIN_TOL = 1e-9
 
 
 # --- input checks --------------------------------------------------------------------------------
 
 
-def _data_label(data: pd.DataFrame) -> str:
-    """How to name the data in messages: its source file when a reader recorded one."""
-    path = data.attrs.get("path") or data.attrs.get("source")
-    return f"the data ({path})" if path else "the data frame"
-
-
-def _choice(name: str, value: Any, allowed: Sequence[str]) -> str:
-    if value not in allowed:
-        raise InvalidParameterError(
-            f"{name}={value!r} is not supported. Use one of: {', '.join(map(repr, allowed))}."
-        )
-    return value
-
-
 def _parse_formula(
     formula: str, fixed_effects: str | Sequence[str] | None
 ) -> tuple[str, str, list[str], list[str]]:
     """Outcome, right-hand side, its variables (in order of appearance) and fixed effects."""
-    if not isinstance(formula, str) or formula.count("~") != 1:
-        raise InvalidParameterError(
-            f"formula={formula!r} must be a string 'outcome ~ x1 + x2' with exactly one '~'."
-        )
-    lhs, rhs = (part.strip() for part in formula.split("~"))
-    fe_in_formula: list[str] = []
-    if "|" in rhs:
-        rhs, fe_part = (part.strip() for part in rhs.split("|", 1))
-        if "|" in fe_part:
-            raise InvalidParameterError(
-                f"formula={formula!r}: only one '|' (before the fixed effects) is supported."
-            )
-        fe_in_formula = [f.strip() for f in fe_part.split("+") if f.strip()]
+    f = core.parse_formula(formula, estimator="fit_glm")
     if isinstance(fixed_effects, str):
         fixed_effects = [fixed_effects]
     fes = list(fixed_effects or [])
-    if fe_in_formula and fes:
+    if not all(isinstance(fe, str) for fe in fes):
+        raise InvalidParameterError(
+            f"fixed_effects={fixed_effects!r} must be a column name or a list of column names."
+        )
+    if f.fixed_effects and fes:
         raise InvalidParameterError(
             "Fixed effects were given both after '|' in the formula and in fixed_effects=; "
             "give them in one place."
         )
-    fes = list(dict.fromkeys(fe_in_formula or fes))
-    if not lhs:
-        raise InvalidParameterError(
-            f"formula={formula!r}: the left-hand side must name the outcome column."
-        )
-    rhs = rhs or "1"
+    fes = list(dict.fromkeys(f.fixed_effects or fes))
     from formulaic import Formula
 
     try:
-        parsed = Formula(rhs)
+        parsed = Formula(f.rhs)
     except Exception as exc:  # formulaic raises several parser error types
-        raise InvalidParameterError(f"Cannot parse the right-hand side {rhs!r}: {exc}") from exc
-    return lhs, rhs, sorted(parsed.required_variables), fes
+        raise InvalidParameterError(f"Cannot parse the right-hand side {f.rhs!r}: {exc}") from exc
+    return f.outcome, f.rhs, sorted(parsed.required_variables), fes
 
 
 def _rhs_variables(rhs: str, required: list[str], columns: pd.Index) -> list[str]:
@@ -116,31 +97,8 @@ def _rhs_variables(rhs: str, required: list[str], columns: pd.Index) -> list[str
     (``center(x)`` alone requires nothing), so identifiers of the formula that name a column are
     added: every column the design depends on must be part of the cell key.
     """
-    import re
-
-    names = set(required)
-    for token in re.findall(r"`([^`]+)`|([A-Za-z_][A-Za-z0-9_]*)", rhs):
-        name = token[0] or token[1]
-        if name in columns:
-            names.add(name)
+    names = set(required) | set(core.formula_columns(rhs, columns))
     return sorted(names, key=lambda v: (rhs.find(v), v))
-
-
-def _check_columns(data: pd.DataFrame, roles: dict[str, list[str]]) -> None:
-    missing = [(role, c) for role, cols in roles.items() for c in cols if c not in data.columns]
-    if not missing:
-        return
-    names = [str(c) for c in data.columns]
-    lines = []
-    for role, col in missing:
-        close = difflib.get_close_matches(str(col), names, n=3)
-        hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
-        lines.append(f"{role} column {col!r} is not in {_data_label(data)}{hint}")
-    shown = ", ".join(names[:25]) + (" ..." if len(names) > 25 else "")
-    raise InvalidParameterError(
-        "; ".join(lines) + f". Columns available: {shown}. Fix the name in the formula or "
-        "arguments, or add the column."
-    )
 
 
 def _examples(index: pd.Index, bad: np.ndarray, k: int = 5) -> str:
@@ -152,7 +110,7 @@ def _outcome(data: pd.DataFrame, name: str, family: str) -> np.ndarray:
     col = data[name]
     if not (pd.api.types.is_bool_dtype(col.dtype) or pd.api.types.is_numeric_dtype(col.dtype)):
         raise InvalidParameterError(
-            f"Outcome {name!r} in {_data_label(data)} has dtype {col.dtype}; it must be numeric "
+            f"Outcome {name!r} in {core.data_label(data)} has dtype {col.dtype}; it must be numeric "
             "or boolean. Fix: recode it (e.g. (df[col] == 'yes').astype(int))."
         )
     y = col.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -493,7 +451,7 @@ def _fit_collapsed(
     n_clusters = None
     if vcov == "iid":
         V = bread
-    elif vcov == "robust":
+    elif vcov == "hetero":
         V = cv.sandwich(bread, cv.crossprod(X, meat_w))
     else:
         assert cluster is not None
@@ -551,7 +509,6 @@ def _fit_rows(
     pyfixest as plain numeric columns: term names are identical on both paths, and transforms
     that learn from the data (``center()``...) are computed on the rows.
     """
-    import pyfixest as pf
     from formulaic import model_matrix
 
     rows = None if keep.all() else np.flatnonzero(keep)
@@ -582,34 +539,21 @@ def _fit_rows(
     if not intercept and not fes:
         terms = "0 + " + terms
     fml = f"__y__ ~ {terms}" + (f" | {' + '.join(fes)}" if fes else "")
-    vcov_arg: Any = {"iid": "iid", "robust": "hetero"}.get(vcov) or {"CRV1": cluster}
-    common = {
-        "vcov": vcov_arg,
-        # No small-sample factor from pyfixest: ours is applied below, as on the collapsed path.
-        "ssc": pf.ssc(k_adj=False, G_adj=False),
-        # Keep singletons so N is the same on both paths (they do not move the estimates).
-        "fixef_rm": "none",
-        "iwls_tol": 1e-12,
-        "iwls_maxiter": 200,
-        # Tight demeaning so the absorbed fit matches the collapsed one to ~1e-9.
-        "demeaner": pf.MapDemeaner(fixef_tol=1e-12),
-        # Separated fixed-effect levels were already dropped (and reported) by fit_glm.
-        "separation_check": [],
-    }
-    if family == "logit":
-        fit = pf.feglm(fml, sub, family="logit", **common)
-    else:
-        fit = pf.fepois(fml, sub, offset=offset_col, **common)
+    # No small-sample factor from pyfixest: ours is applied below, as on the collapsed path.
+    # Singletons are kept so N is the same on both paths (they do not move the estimates);
+    # separated fixed-effect levels were already dropped (and reported) by fit_glm.
+    fit = pfx.read_glm(
+        pfx.feglm_raw(fml, sub, family=family, vcov=vcov, cluster=cluster, offset=offset_col)
+    )
     rename = dict(zip(safe, names, strict=True))
-    params = fit.coef().rename("estimate")
+    params = fit.params.rename("estimate")
     params.index = [rename.get(str(c), str(c)) for c in params.index]
-    collinear = [rename.get(str(v), str(v)) for v in (getattr(fit, "_collin_vars", None) or [])]
-    V = np.asarray(fit._vcov, dtype=np.float64)  # pyfixest keeps the covariance here
-    n_clusters = int(len(np.unique(sub[cluster]))) if vcov == "clustered" else None
-    nobs = int(fit._N)
+    collinear = [rename.get(v, v) for v in fit.collinear]
+    n_clusters = int(len(np.unique(sub[cluster]))) if vcov == "CRV1" else None
+    nobs = fit.nobs
     factor = cv.small_sample_factor(vcov, small_sample, nobs, n_clusters)
-    cov = pd.DataFrame(factor * V, index=params.index, columns=params.index)
-    mu = np.asarray(fit._Y_hat_response, dtype=np.float64).ravel()
+    cov = pd.DataFrame(factor * fit.cov, index=params.index, columns=params.index)
+    mu = fit.mu
     yk = y[keep]
     loglik_kernel = None
     if len(mu) == len(yk):
@@ -621,15 +565,14 @@ def _fit_rows(
             eta = np.log(np.maximum(mu, 1e-300)) - (0.0 if log_t is None else log_t[keep])
             loglik_kernel = float(np.sum(yk * eta - mu))
     n_groups = {fe: int(len(np.unique(sub[fe]))) for fe in fes}
-    eta_rows = np.asarray(fit._Xbeta, dtype=np.float64).ravel() if family == "logit" else None
-    extreme = _extreme_rows(family, eta_rows, None) if eta_rows is not None else 0
+    extreme = _extreme_rows(family, fit.xbeta, None) if family == "logit" else 0
     return {
         "params": params,
         "cov": cov,
         "nobs": nobs,
         "extreme_rows": extreme,
         "loglik_kernel": loglik_kernel,
-        "converged": bool(getattr(fit, "convergence", True)),
+        "converged": fit.converged,
         "iterations": None,
         "collinear": collinear,
         "n_groups": n_groups,
@@ -648,12 +591,14 @@ def fit_glm(
     family: Family = "logit",
     *,
     fixed_effects: str | Sequence[str] | None = None,
-    cluster: str | None = None,
     vcov: Vcov | None = None,
+    cluster: str | Sequence[str] | None = None,
+    convention: Convention | None = None,
+    small_sample: SmallSample = "default",
+    alpha: float = 0.05,
     method: Method = "auto",
     offset: str | None = None,
     exposure: str | None = None,
-    small_sample: cv.SmallSample = "stata",
     max_levels: int = DEFAULT_MAX_LEVELS,
 ) -> RegressionResult:
     """Fit a logit or Poisson regression with fixed effects, on collapsed cells when exact.
@@ -671,14 +616,25 @@ def fit_glm(
         ``"logit"`` (binary outcome: 0/1 or True/False) or ``"poisson"`` (non-negative counts;
         non-integer values give the Poisson pseudo-MLE).
     fixed_effects
-        Column(s) whose levels get their own intercept. Levels whose outcomes are all 0 (logit:
-        or all 1) are dropped with their rows, repeatedly, as in pyfixest; the result's
-        ``extra["separated_levels"]`` and ``warnings`` name them.
-    cluster
-        Column to cluster standard errors on (implies ``vcov="clustered"``).
+        Column(s) whose levels get their own intercept (the same as writing them after ``|``).
+        Levels whose outcomes are all 0 (logit: or all 1) are dropped with their rows,
+        repeatedly, as in pyfixest; the result's ``extra["separated_levels"]`` and ``warnings``
+        name them.
     vcov
-        ``"iid"`` (inverse information; default without ``cluster``), ``"robust"`` (HC0 sandwich
-        of the row-level scores) or ``"clustered"`` (default with ``cluster``).
+        ``"iid"`` (inverse information; default without ``cluster``), ``"hetero"`` (the HC0
+        sandwich of the row-level scores, times the small-sample factor) or ``"CRV1"`` (default
+        with ``cluster``). ``"robust"`` and ``"clustered"`` are the deprecated spellings.
+    cluster
+        One column to cluster standard errors on (implies ``vcov="CRV1"``).
+    convention
+        ``"stata"`` (the only one, the default): Stata's ML small-sample rules below.
+    small_sample
+        ``"default"``: ``hetero`` times ``N/(N-1)``, ``CRV1`` times ``G/(G-1)``, as Stata's
+        ``logit``/``poisson``; ``"none"``: the raw sandwich (statsmodels ``HC0``, ``cluster``
+        with ``use_correction=False``). ``iid`` gets no factor in either. (``"stata"`` is the
+        deprecated spelling of ``"default"``.)
+    alpha
+        Default level of the confidence intervals (``1 - alpha``).
     method
         ``"collapsed"`` fits the cells; ``"rows"`` fits the rows with pyfixest; ``"auto"``
         collapses when every regressor is discrete (boolean/categorical/string, or numeric with
@@ -689,10 +645,6 @@ def fit_glm(
     offset, exposure
         Poisson only: a column added to the linear predictor, or a positive exposure column
         (person-time) whose log is the offset. Give at most one.
-    small_sample
-        ``"stata"`` (default): robust times ``N/(N-1)``, clustered times ``G/(G-1)``, as Stata's
-        ``logit``/``poisson``; ``"none"``: the raw sandwich (statsmodels ``HC0``, ``cluster`` with
-        ``use_correction=False``). Model-based covariances get no factor in either.
     max_levels
         The discreteness threshold for numeric regressors used by ``method="auto"``.
 
@@ -713,30 +665,26 @@ def fit_glm(
         counts or non-positive exposure for Poisson, an outcome without variation, or a
         regressor level that perfectly predicts the outcome.
     """
-    if not isinstance(data, pd.DataFrame):
-        raise InvalidParameterError(f"data must be a pandas DataFrame, not {type(data).__name__}.")
-    _choice("family", family, _FAMILIES)
-    _choice("method", method, _METHODS)
-    _choice("small_sample", small_sample, _CONVENTIONS)
-    if vcov is None:
-        vcov = "clustered" if cluster is not None else "iid"
-    _choice("vcov", vcov, _VCOVS)
-    if vcov == "clustered" and cluster is None:
-        raise InvalidParameterError(
-            "vcov='clustered' needs cluster='<column>' (e.g. cluster='hospital')."
-        )
-    if cluster is not None and vcov != "clustered":
-        raise InvalidParameterError(
-            f"cluster={cluster!r} is only used with vcov='clustered' (got vcov={vcov!r}). "
-            "Fix: drop cluster=, or set vcov='clustered'."
-        )
+    core.check_dataframe(data)
+    family = check("family", family, Family)
+    method = check("method", method, Method)
+    inference = core.resolve_inference(
+        CAPABILITIES,
+        vcov=core.legacy_vcov(vcov, words=VCOV_WORDS),
+        cluster=cluster,
+        convention=convention,
+        small_sample=core.legacy_small_sample(small_sample, SMALL_SAMPLE_WORDS),
+        alpha=alpha,
+    )
+    vcov, small_sample = inference.vcov, inference.small_sample
+    cluster = inference.cluster[0] if inference.cluster else None
     if family == "logit" and (offset is not None or exposure is not None):
         raise InvalidParameterError("offset/exposure apply to family='poisson' only.")
     if offset is not None and exposure is not None:
         raise InvalidParameterError(
             "Give offset= or exposure= (whose log is the offset), not both."
         )
-    if not isinstance(max_levels, int) or max_levels < 1:
+    if isinstance(max_levels, bool) or not isinstance(max_levels, int) or max_levels < 1:
         raise InvalidParameterError(f"max_levels={max_levels!r} must be a positive integer.")
 
     lhs, rhs, rhs_vars, fes = _parse_formula(formula, fixed_effects)
@@ -749,7 +697,7 @@ def fit_glm(
         "offset": [offset] if offset else [],
         "exposure": [exposure] if exposure else [],
     }
-    _check_columns(data, roles)
+    core.check_columns(data, roles)
     both = sorted(set(rhs_vars) & set(fes))
     if both:
         raise InvalidParameterError(
@@ -758,7 +706,7 @@ def fit_glm(
     if lhs in rhs_vars or lhs in fes:
         raise InvalidParameterError(f"The outcome {lhs!r} also appears on the right-hand side.")
     if len(data) == 0:
-        raise InvalidParameterError(f"{_data_label(data)} has no rows.")
+        raise InvalidParameterError(f"{core.data_label(data)} has no rows.")
 
     y = _outcome(data, lhs, family)
     t, log_t = _exposure(data, offset, exposure)
@@ -790,8 +738,8 @@ def fit_glm(
         reason = "method='collapsed' requested"
 
     # Encode grouping columns. Regressors only when collapsing (or for the separation check).
-    cluster_key = [cluster] if vcov == "clustered" and cluster not in fes else []
-    encode = list(fes) + ([cluster] if vcov == "clustered" else [])
+    cluster_key = [cluster] if vcov == "CRV1" and cluster not in fes else []
+    encode = list(fes) + ([cluster] if vcov == "CRV1" else [])
     encode += [v for v in rhs_vars if use_collapsed or v not in continuous]
     encoded = {name: encode_column(data[name], name) for name in dict.fromkeys(encode)}
     keep = ~np.isnan(y)
@@ -914,7 +862,7 @@ def fit_glm(
     nobs = int(fit["nobs"])
     loglik, loglik_null = _logliks(family, y[keep], log_t, keep, fit["loglik_kernel"], t)
     n_groups = dict(fit["n_groups"])
-    if vcov == "clustered":
+    if vcov == "CRV1":
         n_groups[cluster] = int(fit["n_clusters"])
         if fit["n_clusters"] < 30:
             warnings.append(
@@ -932,28 +880,26 @@ def fit_glm(
     factor = fit["factor"]
     if vcov == "iid":
         cov_type = "model-based (inverse information)"
-    elif vcov == "robust":
+    elif vcov == "hetero":
         cov_type = "robust HC0" + (" x N/(N-1) (Stata vce(robust))" if factor != 1 else "")
     else:
         cov_type = f"clustered by {cluster}" + (
             " x G/(G-1) (Stata vce(cluster))" if factor != 1 else " (no small-sample factor)"
         )
 
-    from ...provenance import input_record
-
-    parameters = {
-        "formula": formula,
-        "family": family,
-        "fixed_effects": fes,
-        "cluster": cluster,
-        "vcov": vcov,
-        "method": method,
-        "offset": offset,
-        "exposure": exposure,
-        "small_sample": small_sample,
-        "max_levels": max_levels,
-    }
-    inputs = [input_record(data)] if data.attrs.get("source") or data.attrs.get("path") else []
+    spec = core.ModelSpec(
+        function="fit_glm",
+        formula=formula,
+        inference=inference,
+        options={
+            "family": family,
+            "fixed_effects": fes,
+            "method": method,
+            "offset": offset,
+            "exposure": exposure,
+            "max_levels": max_levels,
+        },
+    )
     extra = {
         "method": chosen,
         "method_reason": reason,
@@ -990,25 +936,8 @@ def fit_glm(
         fixed_effects=tuple(fes),
         extra=extra,
         warnings=warnings,
-        provenance=_provenance(inputs, parameters),
+        **core.result_fields(data, spec),
     )
-
-
-@functools.cache
-def _manifest_template() -> dict[str, Any]:
-    from ...provenance import manifest
-
-    return manifest()
-
-
-def _provenance(inputs: list[dict[str, Any]], parameters: dict[str, Any]) -> dict[str, Any]:
-    """A provenance manifest; the environment part (package metadata, git) is read once per
-    process, since fits in a loop (bootstrap, simulations) would otherwise pay for it each time."""
-    record = copy.deepcopy(_manifest_template())
-    record["created_utc"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-    record["parameters"] = dict(parameters)
-    record["inputs"] = [dict(i) for i in inputs]
-    return record
 
 
 def _logliks(

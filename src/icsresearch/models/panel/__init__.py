@@ -1,10 +1,12 @@
 """Linear panel regression with R plm parity: pooled, between, within, random, first differences
 and lagged-outcome models; conventional, robust, clustered (plm or Stata conventions), CR3 and
-Driscoll-Kraay inference; wild cluster bootstrap; Breusch-Pagan, Hausman and F specification tests.
+Driscoll-Kraay inference (``vcov="iid"``, ``"hetero"``, ``"CRV1"``, ``"CRV3"``, ``"DK"``: the
+words every estimator of :mod:`icsresearch.models` uses); wild cluster bootstrap; Breusch-Pagan,
+Hausman and F specification tests.
 
 >>> from icsresearch.models.panel import fit
 >>> res = fit(df, "shmi ~ managers_fte", entity="trust_code", time="year",
-...           model="within", effects="twoways", cov_type="clustered", cluster="trust_code")
+...           model="within", effects="twoways", vcov="CRV1", cluster="trust_code")
 
 Submodules: :mod:`.model` (estimators, :func:`fit`), :mod:`.covariance` (inference and the two
 small-sample conventions), :mod:`.tests` (specification tests), :mod:`.bootstrap` (wild cluster

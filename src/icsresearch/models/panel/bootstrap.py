@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from ...errors import InvalidParameterError
+from ...options import check_alpha
 from . import transform as tf
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -142,9 +143,10 @@ def wild_cluster_bootstrap(
     -------
     WildBootstrapResult
     """
-    reg = getattr(result, "_regression", None)
-    design = getattr(result, "_design", None)
-    if reg is None or design is None:
+    reg = getattr(result, "regression", None)
+    design = getattr(result, "design", None)
+    spec = getattr(result, "spec", None)
+    if reg is None or design is None or spec is None:
         raise InvalidParameterError(
             "this result does not carry its regression\n  Fix: use a result of "
             "icsresearch.models.fit(...)"
@@ -154,10 +156,9 @@ def wild_cluster_bootstrap(
         raise InvalidParameterError(f"term {term!r} is not a coefficient; choose one of {names}")
     if not (isinstance(reps, int | np.integer) and reps >= 9):
         raise InvalidParameterError(f"reps must be an integer >= 9, got {reps!r}")
-    if not 0 < alpha < 1:
-        raise InvalidParameterError(f"alpha must be between 0 and 1, got {alpha!r}")
+    alpha = check_alpha(alpha)
     if cluster is None:
-        used = result.provenance.get("parameters", {}).get("cluster") or [design.entity_name]
+        used = list(spec.inference.cluster) or [design.entity_name]
         if len(used) != 1:
             raise InvalidParameterError(
                 f"the result is clustered on {used}; the wild bootstrap clusters on one variable"
@@ -173,7 +174,7 @@ def wild_cluster_bootstrap(
     else:
         raise InvalidParameterError(
             f"cluster variable {cluster!r} is not available in this result\n  Fix: refit with "
-            f"cov_type='clustered', cluster={cluster!r}, or cluster on {design.entity_name!r}"
+            f"vcov='CRV1', cluster={cluster!r}, or cluster on {design.entity_name!r}"
         )
     _, pos = np.unique(codes, return_inverse=True)
     G = int(pos.max()) + 1

@@ -3,21 +3,22 @@ r"""Covariance estimators for the linear panel models, with R plm's and Stata/fi
 All estimators are sandwiches :math:`V = c\,(X'X)^{-1} S (X'X)^{-1}` on the regression the model
 actually runs (the demeaned data for ``within``, quasi-demeaned for ``random``, entity means for
 ``between``, differences for ``fd``), with ``X`` and the residuals ``u`` of that regression. They
-differ in the "meat" ``S`` and the small-sample factor ``c``.
+differ in the "meat" ``S`` and the small-sample factor ``c``. The ``vcov`` words are those of
+:data:`icsresearch.options.Vcov` (pyfixest's spelling).
 
 Meat
 ----
-- ``robust`` (heteroskedasticity-robust, White): :math:`S = \sum_i x_i x_i' u_i^2`.
-- ``clustered`` one-way (Arellano / Liang-Zeger): :math:`S = \sum_g X_g' u_g u_g' X_g`.
-- ``clustered`` two-way (Cameron-Gelbach-Miller / Thompson):
+- ``hetero`` (heteroskedasticity-robust, White): :math:`S = \sum_i x_i x_i' u_i^2`.
+- ``CRV1`` one-way (Arellano / Liang-Zeger): :math:`S = \sum_g X_g' u_g u_g' X_g`.
+- ``CRV1`` two-way (Cameron-Gelbach-Miller / Thompson):
   :math:`V = V_1 + V_2 - V_{12}`, where :math:`V_{12}` clusters on the intersection; with
   entity x time clusters the intersection is one observation, i.e. the White meat (plm
   ``vcovDC``).
-- ``driscoll-kraay``: with :math:`h_t = \sum_{i} x_{it} u_{it}` (cross-sectional sums of the
+- ``DK`` (Driscoll-Kraay): with :math:`h_t = \sum_{i} x_{it} u_{it}` (cross-sectional sums of the
   scores), :math:`S = \Gamma_0 + \sum_{l=1}^{L} (1 - l/(L+1)) (\Gamma_l + \Gamma_l')`,
   :math:`\Gamma_l = \sum_t h_t h_{t-l}'`, periods taken in sorted order of those present; the
   default bandwidth is plm's ``floor(max_i(T_i)^{1/4})`` (plm ``vcovSCC``).
-- ``cr3``: the MacKinnon-Nielsen-Webb (2023) jackknife
+- ``CRV3``: the MacKinnon-Nielsen-Webb (2023) jackknife
   :math:`V = \frac{G-1}{G}\sum_g (\hat\beta_{(g)} - \hat\beta)(\hat\beta_{(g)} - \hat\beta)'`,
   where :math:`\hat\beta_{(g)}` re-estimates the model without cluster ``g``. Fixed effects
   nested in the clusters are partialled out (dropping a cluster drops its effects too); fixed
@@ -26,8 +27,8 @@ Meat
   ``(G-1)/G``) times ``(G-1)/G``; pyfixest's ``CRV3`` multiplies the same sum by its CR1 factor
   ``G/(G-1) (N-1)/(N-K)`` instead. ``random`` holds the variance components fixed.
 
-Small-sample factor ``c`` (``small_sample=True``; ``False`` gives the plain HC0/CR0 sandwich)
-----------------------------------------------------------------------------------------
+Small-sample factor ``c`` (``small_sample="default"``; ``"none"`` gives the plain HC0/CR0 sandwich)
+-------------------------------------------------------------------------------------------------
 ``convention="plm"`` follows plm's ``vcovHC(..., type = "sss")`` (and ``vcovDC``/``vcovSCC``
 with ``type = "sss"``):
 
@@ -214,11 +215,11 @@ def conventional(reg: Regression) -> np.ndarray:
 
 def compute(
     reg: Regression,
-    cov_type: str,
+    vcov: str,
     *,
     convention: str = "plm",
-    small_sample: bool = True,
-    cluster: list[str] | None = None,
+    small_sample: str = "default",
+    cluster: list[str] | tuple[str, ...] | None = None,
     bandwidth: int | None = None,
     normal: bool = False,
 ) -> CovResult:
@@ -228,12 +229,13 @@ def compute(
     ----------
     reg
         The regression (see :class:`Regression`).
-    cov_type
-        ``"conventional"``, ``"robust"``, ``"clustered"``, ``"cr3"`` or ``"driscoll-kraay"``.
+    vcov
+        ``"iid"``, ``"hetero"``, ``"CRV1"``, ``"CRV3"`` or ``"DK"`` (checked by the caller).
     convention
         ``"plm"`` or ``"stata"`` (see the module docstring).
     small_sample
-        Apply the finite-sample factor (plm ``type = "sss"``); ``False`` gives HC0/CR0.
+        ``"default"``: the convention's finite-sample factor (plm ``type = "sss"``); ``"none"``:
+        HC0/CR0. ``CRV3`` always has ``(G-1)/G``.
     cluster
         One or two names from ``reg.clusters``.
     bandwidth
@@ -248,31 +250,32 @@ def compute(
     N, k = reg.nobs, reg.k
     scores = reg.X * reg.resid[:, None]
     model_df = None if normal else reg.df_resid
-    ss = "" if small_sample else ", no small-sample factor"
+    corrected = small_sample != "none"
+    ss = "" if corrected else ", no small-sample factor"
 
-    if cov_type == "conventional":
+    if vcov == "iid":
         return CovResult(conventional(reg), "conventional (homoskedastic)", model_df, k_used=k)
 
-    if cov_type == "robust":
+    if vcov == "hetero":
         meat = scores.T @ scores
         K = reg.k if convention == "plm" else fixest_k(reg, None)
-        c = N / (N - K) if small_sample else 1.0
-        kind = "HC1" if small_sample else "HC0"
+        c = N / (N - K) if corrected else 1.0
+        kind = "HC1" if corrected else "HC0"
         label = f"heteroskedasticity-robust ({kind}, {convention}: K={K}{ss})"
         df = model_df if convention == "plm" or normal else N - K
         return CovResult(c * sandwich(reg.bread, meat), label, df, factor=c, k_used=K)
 
-    if cov_type == "driscoll-kraay":
+    if vcov == "DK":
         if reg.time is None:
             raise InvalidParameterError(
                 "Driscoll-Kraay covariance needs a time dimension, which the between model "
-                "averages away.\n  Fix: use cov_type='robust' or 'clustered' for the between model"
+                "averages away.\n  Fix: use vcov='hetero' or 'CRV1' for the between model"
             )
         L = default_bandwidth(reg.entity) if bandwidth is None else int(bandwidth)
         if L < 0:
             raise InvalidParameterError(f"bandwidth must be >= 0, got {bandwidth!r}")
         T = n_groups(reg.time)
-        c = T / (T - 1) * (N - 1) / (N - k) if small_sample else 1.0
+        c = T / (T - 1) * (N - 1) / (N - k) if corrected else 1.0
         V = c * sandwich(reg.bread, driscoll_kraay_meat(scores, reg.time, L))
         out = CovResult(
             V,
@@ -290,8 +293,8 @@ def compute(
             )
         return out
 
-    if cov_type not in ("clustered", "cr3"):
-        raise InvalidParameterError(f"unknown cov_type {cov_type!r}")
+    if vcov not in ("CRV1", "CRV3"):  # a bug in the caller: options are checked before
+        raise ValueError(f"unknown vcov {vcov!r}")
     names = list(cluster or [])
     codes = [reg.clusters[n] for n in names]
     Gs = [n_groups(c) for c in codes]
@@ -305,18 +308,18 @@ def compute(
             f"Only {G} clusters in {n!r}: cluster-robust standard errors and t-tests are "
             f"unreliable (they over-reject) with fewer than about {FEW_CLUSTERS} clusters. "
             "Check the result with res.wild_bootstrap(term) (wild cluster restricted bootstrap, "
-            "Webb weights) or cov_type='cr3'."
+            "Webb weights) or vcov='CRV3'."
         )
         for n, G in zip(names, Gs, strict=True)
         if G < FEW_CLUSTERS
     ]
     n_clusters = dict(zip(names, Gs, strict=True))
 
-    if cov_type == "cr3":
+    if vcov == "CRV3":
         if len(names) != 1:
             raise InvalidParameterError(
-                "cov_type='cr3' supports one cluster variable.\n"
-                "  Fix: pass a single name in cluster=, or use cov_type='clustered' for two-way"
+                "vcov='CRV3' supports one cluster variable.\n"
+                "  Fix: pass a single name in cluster=, or use vcov='CRV1' for two-way"
             )
         V, K = cr3(reg, codes[0]), reg.k if convention == "plm" else fixest_k(reg, codes)
         G = Gs[0]
@@ -327,10 +330,10 @@ def compute(
     if len(names) == 1:
         K = reg.k if convention == "plm" else fixest_k(reg, codes)
         G = Gs[0]
-        c = G / (G - 1) * (N - 1) / (N - K) if small_sample else 1.0
+        c = G / (G - 1) * (N - 1) / (N - K) if corrected else 1.0
         V = c * sandwich(reg.bread, cluster_meat(scores, codes[0]))
         df = model_df if convention == "plm" or normal else G - 1
-        what = f"G/(G-1)*(N-1)/(N-K), G={G}, K={K}" if small_sample else "CR0"
+        what = f"G/(G-1)*(N-1)/(N-K), G={G}, K={K}" if corrected else "CR0"
         label = f"clustered by {names[0]} ({convention}: {what})"
         return CovResult(V, label, df, n_clusters, c, K, warnings)
 
@@ -348,7 +351,7 @@ def compute(
     G12 = n_groups(inter)
     if convention == "plm":
         K = reg.k
-        if small_sample:
+        if corrected:
             # plm vcovDC: each term its own "sss" factor; the intersection term is White's (G=N)
             facs = [G / (G - 1) * (N - 1) / (N - K) for G in (*Gs, G12)]
         else:
@@ -357,7 +360,7 @@ def compute(
     else:
         K = fixest_k(reg, [*codes, inter])
         Gmin = min(*Gs, G12)
-        c = Gmin / (Gmin - 1) * (N - 1) / (N - K) if small_sample else 1.0
+        c = Gmin / (Gmin - 1) * (N - 1) / (N - K) if corrected else 1.0
         facs = [c, c, c]
         df = None if normal else Gmin - 1
     V = facs[0] * sandwich(reg.bread, meats[0]) + facs[1] * sandwich(reg.bread, meats[1])

@@ -92,10 +92,20 @@ def _fail(problem: str, fix: str) -> InvalidParameterError:
     return InvalidParameterError(f"{problem}\n  Fix: {fix}")
 
 
-def _resolve_panel_columns(
-    data: Any, entity: str | None, time: str | None
-) -> tuple[pd.DataFrame, str, str]:
-    """Accept a DataFrame with entity/time columns, or with an (entity, time) MultiIndex."""
+def panel_names(data: Any, entity: str | None, time: str | None) -> tuple[str, str]:
+    """The names of the panel's entity and time: the columns given, or the MultiIndex levels.
+
+    Parameters
+    ----------
+    data
+        One row per entity-period, with entity and time columns or an (entity, time) index.
+    entity, time
+        Column names, or both None to use a two-level MultiIndex.
+
+    Returns
+    -------
+    tuple of str
+    """
     if not isinstance(data, pd.DataFrame):
         raise _fail(
             f"data must be a pandas DataFrame, got {type(data).__name__}",
@@ -108,16 +118,27 @@ def _resolve_panel_columns(
                 "pass entity= and time= column names",
             )
         names = [n if n is not None else f"level_{i}" for i, n in enumerate(data.index.names)]
-        frame = data.copy()
-        frame.index = frame.index.set_names(names)
-        # keep the caller's row labels: the sample is reported in their terms
-        frame = frame.reset_index(drop=False).set_index(data.index)
-        return frame, names[0], names[1]
+        return names[0], names[1]
     if entity is None or time is None:
         raise _fail(
             "entity= and time= are required unless data has an (entity, time) MultiIndex",
             "e.g. fit(df, 'shmi ~ managers_fte', entity='trust_code', time='year')",
         )
+    return entity, time
+
+
+def _resolve_panel_columns(
+    data: Any, entity: str | None, time: str | None
+) -> tuple[pd.DataFrame, str, str]:
+    """Accept a DataFrame with entity/time columns, or with an (entity, time) MultiIndex."""
+    from_index = entity is None and time is None
+    entity, time = panel_names(data, entity, time)
+    if from_index:
+        frame = data.copy()
+        frame.index = frame.index.set_names([entity, time])
+        # keep the caller's row labels: the sample is reported in their terms
+        frame = frame.reset_index(drop=False).set_index(data.index)
+        return frame, entity, time
     frame = data
     missing_cols = [c for c in (entity, time) if c not in frame.columns]
     if missing_cols:
@@ -133,11 +154,7 @@ def _resolve_panel_columns(
 
 
 def _parse_formula(formula: str):
-    if not isinstance(formula, str) or "~" not in formula:
-        raise _fail(
-            f"formula must be a string 'outcome ~ regressors', got {formula!r}",
-            "e.g. 'shmi ~ managers_fte + C(year)'",
-        )
+    """formulaic's parse of a formula already split by :func:`icsresearch.models.core.parse_formula`."""
     try:
         return _parse_cached(formula)
     except Exception as exc:  # formulaic raises many parser error types

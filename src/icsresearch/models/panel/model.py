@@ -22,8 +22,7 @@ Estimators (``model=``), with R plm's names:
 
 from __future__ import annotations
 
-import datetime as _dt
-import functools
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -31,37 +30,28 @@ import numpy as np
 import pandas as pd
 
 from ...errors import InvalidParameterError
+from ...options import Convention, SmallSample, Vcov, check
+from .. import core
 from ..results import RegressionResult
 from . import covariance as cv
 from . import transform as tf
-from .design import INTERCEPT, PanelDesign, build_design
+from .design import INTERCEPT, PanelDesign, build_design, panel_names
 
 ModelName = Literal["pooled", "between", "within", "random", "fd", "lagged"]
 Effects = Literal["entity", "time", "twoways"]
 REMethod = Literal["swamy-arora", "amemiya"]
-CovType = Literal["conventional", "robust", "clustered", "cr3", "driscoll-kraay"]
-Convention = Literal["plm", "stata"]
 
-MODELS = ("pooled", "between", "within", "random", "fd", "lagged")
-EFFECTS = ("entity", "time", "twoways")
-RE_METHODS = ("swamy-arora", "amemiya")
-COV_TYPES = ("conventional", "robust", "clustered", "cr3", "driscoll-kraay")
-CONVENTIONS = ("plm", "stata")
-
-
-def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise InvalidParameterError(
-            f"{name}={value!r} is not one of {list(allowed)}\n  Fix: pass one of those values"
-        )
-
-
-@functools.cache
-def _environment() -> dict[str, str]:
-    # package_versions reads ~10 package metadata files (~15 ms): once per process is enough
-    from ...provenance import describe_environment
-
-    return describe_environment()
+#: The inference :func:`fit` supports, in the words of :mod:`icsresearch.options`.
+CAPABILITIES = core.Capabilities(
+    estimator="fit",
+    vcov=("iid", "hetero", "CRV1", "CRV3", "DK"),
+    max_clusters=2,
+    conventions=("plm", "stata"),
+    small_sample=("default", "none"),
+    why="every absorbed fixed-effect level counted in K is fit_hdfe(small_sample='full')",
+)
+#: ``fit``'s old ``small_sample`` bools.
+SMALL_SAMPLE_WORDS = {True: "default", False: "none"}
 
 
 # --- linear algebra ------------------------------------------------------------------------
@@ -409,69 +399,80 @@ def _fit_random(d: PanelDesign, effects: str, re_method: str) -> _Fitted:
 # --- result ---------------------------------------------------------------------------------
 
 
-def _cluster_list(cluster: str | list[str] | tuple[str, ...] | None) -> list[str] | None:
-    if cluster is None:
-        return None
-    names = [cluster] if isinstance(cluster, str) else list(cluster)
-    if not 1 <= len(names) <= 2 or not all(isinstance(n, str) for n in names):
-        raise InvalidParameterError(f"cluster= takes one or two column names, got {cluster!r}")
-    return names
-
-
 @dataclass(repr=False)
 class PanelResult(RegressionResult):
-    """A :class:`RegressionResult` that remembers its regression, for re-inference and bootstraps.
+    """A :class:`RegressionResult` that keeps its regression, for re-inference and bootstraps.
 
-    Extra methods: :meth:`with_cov` (same estimates, other inference) and :meth:`wild_bootstrap`.
+    Extra methods: :meth:`with_cov` (same estimates, other inference) and :meth:`wild_bootstrap`;
+    the specification tests of :mod:`icsresearch.models.panel` read :attr:`regression` and
+    :attr:`design` too.
+
+    Attributes
+    ----------
+    regression
+        The regression the model ran (transformed ``X``, ``y``, residuals, bread, cluster
+        codes), as the covariance estimators need it.
+    design
+        The estimation sample as arrays (entity and time codes and labels, weights).
     """
 
-    _regression: cv.Regression | None = field(default=None, repr=False, compare=False)
-    _design: PanelDesign | None = field(default=None, repr=False, compare=False)
+    regression: cv.Regression | None = field(default=None, repr=False, compare=False)
+    design: PanelDesign | None = field(default=None, repr=False, compare=False)
     _base_warnings: list[str] = field(default_factory=list, repr=False, compare=False)
-    _normal: bool = field(default=False, repr=False, compare=False)
 
     def with_cov(
         self,
-        cov_type: CovType,
+        vcov: Vcov | None = None,
         *,
-        convention: Convention | None = None,
         cluster: str | list[str] | tuple[str, ...] | None = None,
-        small_sample: bool | None = None,
+        convention: Convention | None = None,
+        small_sample: SmallSample | None = None,
         bandwidth: int | None = None,
         data: pd.DataFrame | None = None,
+        cov_type: str | None = None,
     ) -> PanelResult:
         """The same estimates with another covariance (no re-estimation).
 
         Parameters
         ----------
-        cov_type, convention, cluster, small_sample, bandwidth
-            As in :func:`fit`; ``convention`` and ``small_sample`` default to this result's.
+        vcov, cluster, convention, small_sample, bandwidth
+            As in :func:`fit`; ``convention`` and ``small_sample`` default to this result's
+            (``spec.inference``).
         data
             The DataFrame that was fitted, needed only to cluster on a column that was not
             used in the fit (the entity and time are always available).
+        cov_type
+            Deprecated old name of ``vcov``, with its old words.
 
         Returns
         -------
         PanelResult
         """
-        reg, design = self._regression, self._design
-        if reg is None or design is None:
-            raise InvalidParameterError("this result does not carry its regression")
-        params = dict(self.provenance.get("parameters", {}))
-        convention = params.get("convention", "plm") if convention is None else convention
-        small_sample = params.get("small_sample", True) if small_sample is None else small_sample
-        _check_choice("cov_type", cov_type, COV_TYPES)
-        _check_choice("convention", convention, CONVENTIONS)
-        names = _cluster_list(cluster)
-        if names is not None and cov_type not in ("clustered", "cr3"):
+        reg, design, spec = self.regression, self.design, self.spec
+        if reg is None or design is None or spec is None:
             raise InvalidParameterError(
-                f"cluster= was given but cov_type={cov_type!r}\n  Fix: use cov_type='clustered'"
+                "this result does not carry its regression\n  Fix: use a result of "
+                "icsresearch.models.fit(...)"
             )
-        if names is None and cov_type in ("clustered", "cr3"):
-            names = [design.entity_name]
+        vcov = core.legacy_vcov(vcov, cov_type)
+        if small_sample is None:
+            small_sample = spec.inference.small_sample
+        else:
+            small_sample = core.legacy_small_sample(small_sample, SMALL_SAMPLE_WORDS)
+        inference = core.resolve_inference(
+            CAPABILITIES,
+            vcov=vcov,
+            cluster=cluster,
+            convention=spec.inference.convention if convention is None else convention,
+            small_sample=small_sample,
+            alpha=self.alpha,
+            bandwidth=bandwidth,
+            default_cluster=design.entity_name,
+        )
+        names = list(inference.cluster)
         clusters = dict(reg.clusters)
-        between = self.extra.get("estimator") == "between"
-        for n in names or []:
+        between = spec.options.get("model") == "between"
+        for n in names:
             if n in clusters:
                 continue
             if n == design.entity_name:
@@ -497,34 +498,18 @@ class PanelResult(RegressionResult):
                     )
                 codes = np.asarray(pd.factorize(values, sort=True)[0], dtype=np.intp)
             if between:
-                eff = self.extra.get("effects")
                 groups, ng = (
                     (design.time, design.n_periods)
-                    if eff == "time"
+                    if spec.options.get("effects") == "time"
                     else (design.entity, design.n_entities)
                 )
                 codes = _group_level(groups, ng, codes, n)
             clusters[n] = codes
-        reg = dataclass_replace(reg, clusters=clusters)
-        cov = cv.compute(
-            reg,
-            cov_type,
-            convention=convention,
-            small_sample=small_sample,
-            cluster=names,
-            bandwidth=bandwidth,
-            normal=self._normal,
-        )
+        reg = dataclasses.replace(reg, clusters=clusters)
+        cov = _covariance(reg, inference, normal=self.dist == "normal")
         for msg in cov.warnings:
-            _warn(msg)
-        params.update(
-            cov_type=cov_type,
-            convention=convention,
-            cluster=names,
-            small_sample=small_sample,
-            bandwidth=bandwidth,
-        )
-        return _with_inference(self, reg, cov, params)
+            core.warn(msg)
+        return _with_inference(self, reg, cov, spec.with_inference(inference))
 
     def wild_bootstrap(
         self,
@@ -575,24 +560,23 @@ class PanelResult(RegressionResult):
         return rows
 
 
-def dataclass_replace(obj, **changes):
-    """``dataclasses.replace`` (imported lazily to keep the module light)."""
-    import dataclasses
-
-    return dataclasses.replace(obj, **changes)
-
-
-def _warn(msg: str) -> None:
-    import warnings
-
-    warnings.warn(msg, UserWarning, stacklevel=3)
+def _covariance(reg: cv.Regression, inference: core.Inference, *, normal: bool) -> cv.CovResult:
+    return cv.compute(
+        reg,
+        inference.vcov,
+        convention=inference.convention or "plm",
+        small_sample=inference.small_sample,
+        cluster=list(inference.cluster) or None,
+        bandwidth=inference.bandwidth,
+        normal=normal,
+    )
 
 
 def _with_inference(
-    res: PanelResult, reg: cv.Regression, cov: cv.CovResult, parameters: dict[str, Any]
+    res: PanelResult, reg: cv.Regression, cov: cv.CovResult, spec: core.ModelSpec
 ) -> PanelResult:
     """``res`` with the covariance ``cov`` and everything that depends on it."""
-    design = res._design
+    design = res.design
     names = list(res.params.index)
     n_groups = {design.entity_name: design.n_entities, design.time_name: design.n_periods}
     for name, G in cov.n_clusters.items():
@@ -601,15 +585,13 @@ def _with_inference(
     extra = dict(res.extra)
     extra.update(
         {
-            "convention": parameters.get("convention"),
+            "convention": spec.inference.convention,
             "k_small_sample": cov.k_used,
             "small_sample_factor": cov.factor,
             "n_clusters": cov.n_clusters,
         }
     )
-    provenance = dict(res.provenance)
-    provenance["parameters"] = parameters
-    return dataclass_replace(
+    return dataclasses.replace(
         res,
         cov=pd.DataFrame(cov.cov, index=names, columns=names),
         df_resid=cov.df,
@@ -617,8 +599,9 @@ def _with_inference(
         n_groups=n_groups,
         extra=extra,
         warnings=[*res._base_warnings, *cov.warnings],
-        provenance=provenance,
-        _regression=reg,
+        provenance=dataclasses.replace(res.provenance, parameters=spec.parameters()),
+        spec=spec,
+        regression=reg,
     )
 
 
@@ -634,14 +617,15 @@ def fit(
     model: ModelName = "within",
     effects: Effects = "entity",
     re_method: REMethod = "swamy-arora",
-    cov_type: CovType = "conventional",
-    convention: Convention = "plm",
+    vcov: Vcov | None = None,
     cluster: str | list[str] | tuple[str, ...] | None = None,
+    convention: Convention = "plm",
+    small_sample: SmallSample = "default",
+    bandwidth: int | None = None,
     weights: str | None = None,
     lags: int = 1,
     alpha: float = 0.05,
-    small_sample: bool = True,
-    bandwidth: int | None = None,
+    cov_type: str | None = None,
 ) -> PanelResult:
     """Fit a linear panel model, with R plm's (or Stata's) numbers.
 
@@ -649,11 +633,14 @@ def fit(
     ----------
     data
         One row per entity-period; entity and time as columns (or an (entity, time) MultiIndex).
-        ``data.attrs`` (``source``, ``path``, ``sha256``) are recorded in the provenance.
+        Its provenance record (``attrs``) is carried into ``result.provenance``.
     formula
         ``"outcome ~ x1 + x2"`` (formulaic syntax; ``C(year)`` for year dummies, ``np.log(x)``).
+        Fixed effects come from ``model="within"`` and ``effects=``, not from a ``| fe`` part
+        (that is :func:`~icsresearch.models.fit_hdfe`'s syntax).
     entity, time
-        Column names of the panel dimensions.
+        Column names of the panel unit (trust, ICS...) and period: the same names as
+        :func:`~icsresearch.models.did_2x2` and :func:`~icsresearch.models.event_study` use.
     model
         ``"pooled"``, ``"between"``, ``"within"`` (fixed effects), ``"random"``, ``"fd"`` (first
         differences) or ``"lagged"`` (pooled with ``y(t-1)``). See the module docstring.
@@ -663,54 +650,73 @@ def fit(
     re_method
         Random-effects variance components: ``"swamy-arora"`` or ``"amemiya"`` (as plm's
         ``random.method = "swar"``/``"amemiya"``).
-    cov_type
-        ``"conventional"``, ``"robust"`` (heteroskedasticity-robust), ``"clustered"`` (one- or
-        two-way), ``"cr3"`` (jackknife) or ``"driscoll-kraay"``.
+    vcov
+        ``"iid"`` (conventional), ``"hetero"`` (heteroskedasticity-robust), ``"CRV1"``
+        (clustered, one- or two-way), ``"CRV3"`` (jackknife, MacKinnon-Nielsen-Webb) or ``"DK"``
+        (Driscoll-Kraay). Default: ``"CRV1"`` when ``cluster`` is given, else ``"iid"``. See
+        ``docs/inference.md``.
+    cluster
+        One or two column names; clustered ``vcov`` without it clusters on the entity.
     convention
         Small-sample convention for robust/clustered inference: ``"plm"`` (plm ``vcovHC(type =
         "sss")``: within models count only the slopes in ``K``; t-tests use the model's residual
         df) or ``"stata"`` (Stata/fixest/pyfixest CR1: fixed effects not nested in the clusters
-        are counted; clustered t-tests use ``G - 1`` df). See :mod:`.covariance` and
-        ``docs/inference.md``.
-    cluster
-        One or two column names (default for clustered/cr3: the entity).
+        are counted; clustered t-tests use ``G - 1`` df). See :mod:`.covariance`.
+    small_sample
+        ``"default"``: the convention's finite-sample factor; ``"none"``: HC0/CR0 sandwiches
+        (plm's ``type = "HC0"``). ``CRV3`` always carries ``(G-1)/G``. (``True``/``False`` are
+        the deprecated spellings.)
+    bandwidth
+        Driscoll-Kraay maximum lag (default ``floor(max(T_i)^(1/4))``, plm's); ``vcov="DK"`` only.
     weights
         Column of positive analytic weights: weighted least squares (pooled, within, fd, lagged).
     lags
         Number of outcome lags for ``model="lagged"``.
     alpha
         Level for confidence intervals (``1 - alpha``).
-    small_sample
-        Apply the finite-sample factor of the convention (``False``: HC0/CR0 sandwiches, plm's
-        ``type = "HC0"``).
-    bandwidth
-        Driscoll-Kraay maximum lag (default ``floor(max(T_i)^(1/4))``, plm's).
+    cov_type
+        Deprecated: the old name of ``vcov``, with the old words ``"conventional"``,
+        ``"robust"``, ``"clustered"``, ``"cr3"``, ``"driscoll-kraay"``.
 
     Returns
     -------
     PanelResult
         A :class:`~icsresearch.models.results.RegressionResult` (coefficients, covariance,
-        R-squared variants, sample, warnings, provenance) with :meth:`PanelResult.with_cov` and
-        :meth:`PanelResult.wild_bootstrap`.
+        R-squared variants, sample, warnings, ``spec``, ``provenance``) with
+        :meth:`PanelResult.with_cov` and :meth:`PanelResult.wild_bootstrap`.
 
     Examples
     --------
     >>> res = fit(df, "shmi ~ managers_fte", entity="trust_code", time="year",
-    ...           model="within", effects="twoways", cov_type="clustered", cluster="trust_code")
+    ...           model="within", effects="twoways", vcov="CRV1", cluster="trust_code")
     """
-    _check_choice("model", model, MODELS)
-    _check_choice("effects", effects, EFFECTS)
-    _check_choice("re_method", re_method, RE_METHODS)
-    _check_choice("cov_type", cov_type, COV_TYPES)
-    _check_choice("convention", convention, CONVENTIONS)
-    if isinstance(alpha, bool) or not (isinstance(alpha, float | int) and 0 < alpha < 1):
-        raise InvalidParameterError(f"alpha must be between 0 and 1, got {alpha!r}")
-    cluster_names = _cluster_list(cluster)
-    if cluster_names is not None and cov_type not in ("clustered", "cr3"):
-        raise InvalidParameterError(
-            f"cluster= was given but cov_type={cov_type!r}\n  Fix: use cov_type='clustered' "
-            "(or 'cr3') to cluster"
-        )
+    vcov = core.legacy_vcov(vcov, cov_type)
+    small_sample = core.legacy_small_sample(small_sample, SMALL_SAMPLE_WORDS)
+    model = check("model", model, ModelName)
+    effects = check("effects", effects, Effects)
+    re_method = check("re_method", re_method, REMethod)
+    if isinstance(lags, bool) or not isinstance(lags, int | np.integer) or lags < 1:
+        raise InvalidParameterError(f"lags={lags!r} must be a positive integer\n  Fix: use lags=1")
+    if weights is not None and not isinstance(weights, str):
+        raise InvalidParameterError(f"weights={weights!r} must be a column name")
+    core.check_dataframe(data)
+    core.parse_formula(
+        formula,
+        estimator="fit",
+        fixed_effects="use model='within' with effects='entity', 'time' or 'twoways', or "
+        "fit_hdfe for absorbed fixed effects written after '|'",
+    )
+    entity_name, time_name = panel_names(data, entity, time)
+    inference = core.resolve_inference(
+        CAPABILITIES,
+        vcov=vcov,
+        cluster=cluster,
+        convention=convention,
+        small_sample=small_sample,
+        alpha=alpha,
+        bandwidth=bandwidth,
+        default_cluster=entity_name,
+    )
     if model in ("pooled", "lagged", "fd", "between") and effects == "twoways":
         raise InvalidParameterError(f"effects='twoways' does not apply to model={model!r}")
     if weights is not None and model in ("between", "random"):
@@ -726,13 +732,9 @@ def fit(
         time=time,
         model=model,
         weights=weights,
-        cluster=cluster_names,
+        cluster=list(inference.cluster) or None,
         lags=lags,
     )
-    if cov_type in ("clustered", "cr3") and cluster_names is None:
-        cluster_names = [design.entity_name]
-        design.clusters[design.entity_name] = design.entity
-
     if model in ("pooled", "lagged", "fd"):
         fitted = _fit_pooled(design, model, lags)
     elif model == "between":
@@ -748,47 +750,25 @@ def fit(
             f"no residual degrees of freedom: {reg.nobs} observations for {reg.k} coefficients"
             "\n  Fix: use more data or fewer regressors"
         )
-    cov = cv.compute(
-        reg,
-        cov_type,
-        convention=convention,
-        small_sample=small_sample,
-        cluster=cluster_names,
-        bandwidth=bandwidth,
-        normal=fitted.normal,
-    )
+    cov = _covariance(reg, inference, normal=fitted.normal)
     # notes about dropped rows are information; estimator and inference caveats are warnings
     for msg in [*fitted.warnings, *cov.warnings]:
-        _warn(msg)
+        core.warn(msg)
 
-    parameters = {
-        "formula": formula,
-        "entity": design.entity_name,
-        "time": design.time_name,
-        "model": model,
-        "effects": effects,
-        "re_method": re_method if model == "random" else None,
-        "cov_type": cov_type,
-        "convention": convention,
-        "cluster": cluster_names,
-        "weights": weights,
-        "lags": lags if model == "lagged" else None,
-        "alpha": alpha,
-        "small_sample": small_sample,
-        "bandwidth": bandwidth,
-    }
-    attrs = getattr(data, "attrs", {}) or {}
-    inputs = []
-    if attrs:
-        from ...provenance import input_record
-
-        inputs.append(input_record(attrs))
-    provenance = {
-        "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "inputs": inputs,
-        "parameters": parameters,
-        "environment": _environment(),
-    }
+    spec = core.ModelSpec(
+        function="fit",
+        formula=formula,
+        inference=inference,
+        entity=design.entity_name,
+        time=design.time_name,
+        weights=weights,
+        options={
+            "model": model,
+            "effects": effects,
+            "re_method": re_method if model == "random" else None,
+            "lags": int(lags) if model == "lagged" else None,
+        },
+    )
     extra = dict(fitted.extra)
     extra.update(
         {
@@ -799,10 +779,8 @@ def fit(
             "df_model_resid": reg.df_resid,
         }
     )
-    base_warnings = [*design.notes, *fitted.warnings]
-    names = fitted.names
     skeleton = PanelResult(
-        params=pd.Series(reg.params, index=names, name="estimate"),
+        params=pd.Series(reg.params, index=fitted.names, name="estimate"),
         cov=pd.DataFrame(),
         nobs=design.nobs,
         df_resid=None,
@@ -815,11 +793,9 @@ def fit(
         sample=design.index,
         fixed_effects=fitted.fixed_effects,
         extra=extra,
-        provenance=provenance,
-        alpha=float(alpha),
-        _regression=reg,
-        _design=design,
-        _base_warnings=base_warnings,
-        _normal=fitted.normal,
+        regression=reg,
+        design=design,
+        _base_warnings=[*design.notes, *fitted.warnings],
+        **core.result_fields(data, spec),
     )
-    return _with_inference(skeleton, reg, cov, parameters)
+    return _with_inference(skeleton, reg, cov, spec)

@@ -20,12 +20,15 @@ r"""Specification tests for panel models, computed as R plm computes them.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from ...errors import InvalidParameterError
+from ...options import Convention, SmallSample, Vcov, check
+from .. import core
 from . import covariance as cv
 from . import transform as tf
 from .design import INTERCEPT
@@ -70,7 +73,7 @@ class SpecTestResult:
 
 
 def _parts(result: PanelResult):
-    reg, design = getattr(result, "_regression", None), getattr(result, "_design", None)
+    reg, design = getattr(result, "regression", None), getattr(result, "design", None)
     if reg is None or design is None:
         raise InvalidParameterError(
             "this result does not carry its regression\n  Fix: use a result of "
@@ -155,11 +158,12 @@ def hausman(
     random: PanelResult,
     *,
     method: Literal["chisq", "aux"] = "chisq",
-    cov_type: Literal["conventional", "robust", "clustered", "cr3", "driscoll-kraay"] = "clustered",
-    convention: Literal["plm", "stata"] = "plm",
+    vcov: Vcov | None = None,
     cluster: str | list[str] | None = None,
-    small_sample: bool = True,
+    convention: Convention = "plm",
+    small_sample: SmallSample = "default",
     terms: list[str] | None = None,
+    cov_type: str | None = None,
 ) -> SpecTestResult:
     """Hausman test of fixed against random effects.
 
@@ -173,12 +177,15 @@ def hausman(
         ``"aux"``: auxiliary-regression test with the covariance below (plm ``phtest(...,
         method = "aux", vcov = ...)``; robust to heteroskedasticity and serial correlation when
         clustered).
-    cov_type, convention, cluster, small_sample
-        Covariance of the auxiliary regression (``method="aux"`` only), as in :func:`fit`.
-        Default: clustered by entity with plm's small-sample factor (``vcovHC(type = "sss")``).
+    vcov, cluster, convention, small_sample
+        Covariance of the auxiliary regression (``method="aux"`` only), in the words of
+        :func:`~icsresearch.models.fit`. Default: ``"CRV1"`` by entity with plm's small-sample
+        factor (``vcovHC(type = "sss")``).
     terms
         ``method="aux"`` only: test just these regressors' within-transformed columns (e.g. the
         exposure of interest, leaving out year dummies). Default: every within column.
+    cov_type
+        Deprecated old name of ``vcov``, with its old words.
 
     Notes
     -----
@@ -192,8 +199,24 @@ def hausman(
     """
     from scipy import stats
 
+    from .model import CAPABILITIES, SMALL_SAMPLE_WORDS
+
+    method = check("method", method, Literal["chisq", "aux"])
+    vcov = core.legacy_vcov(vcov, cov_type)
+    small_sample = core.legacy_small_sample(small_sample, SMALL_SAMPLE_WORDS)
     rw, dw = _parts(within)
     rr, dr = _parts(random)
+    # checked whatever the method, though only the auxiliary regression uses them
+    inference = core.resolve_inference(
+        dataclasses.replace(CAPABILITIES, estimator="hausman"),
+        vcov=vcov,
+        cluster=cluster,
+        convention=convention,
+        small_sample=small_sample,
+        alpha=within.alpha,
+        default_cluster=dr.entity_name,
+        default_vcov="CRV1",
+    )
     if _estimator(within) != "within" or _estimator(random) != "random":
         raise InvalidParameterError(
             "hausman(within, random) takes a within result and a random-effects result, in "
@@ -224,8 +247,6 @@ def hausman(
             "chi2",
             "one model is inconsistent (fixed effects preferred)",
         )
-    if method != "aux":
-        raise InvalidParameterError(f"method={method!r} is not 'chisq' or 'aux'")
     if within.extra.get("effects") != random.extra.get("effects"):
         raise InvalidParameterError("the within and random models must have the same effects")
     names_r = list(random.params.index)
@@ -246,11 +267,8 @@ def hausman(
 
     params, bread = _ols(X, rr.y)
     resid = rr.y - X @ params
-    cluster_names = [cluster] if isinstance(cluster, str) else list(cluster or [])
+    cluster_names = list(inference.cluster)
     clusters = dict(rr.clusters)
-    if cov_type in ("clustered", "cr3") and not cluster_names:
-        cluster_names = [dr.entity_name]
-        clusters[dr.entity_name] = dr.entity
     for c in cluster_names:
         if c not in clusters:
             if c == dr.entity_name:
@@ -260,17 +278,18 @@ def hausman(
             else:
                 raise InvalidParameterError(
                     f"cluster variable {c!r} is not available\n  Fix: fit the random model with "
-                    f"cov_type='clustered', cluster={c!r}"
+                    f"vcov='CRV1', cluster={c!r}"
                 )
     aux = cv.Regression(
         X, rr.y, params, resid, bread, X.shape[0] - X.shape[1], dr.entity, dr.time, clusters
     )
     V = cv.compute(
         aux,
-        cov_type,
-        convention=convention,
-        small_sample=small_sample,
+        inference.vcov,
+        convention=inference.convention or "plm",
+        small_sample=inference.small_sample,
         cluster=cluster_names or None,
+        bandwidth=inference.bandwidth,
     ).cov
     wanted = {f"within:{t}" for t in (terms if terms is not None else names_w)}
     block = [j for j, n in enumerate(kept) if n in wanted]
@@ -291,7 +310,7 @@ def hausman(
         stat,
         float(df),
         float(stats.chi2.sf(stat, df)),
-        f"Regression-based Hausman test (auxiliary regression, {cov_type} covariance)",
+        f"Regression-based Hausman test (auxiliary regression, {inference.vcov} covariance)",
         "chi2",
         "one model is inconsistent (fixed effects preferred)",
     )
