@@ -43,6 +43,8 @@ install-dev: $(DEV_STAMP)
 demo: $(STAMP)
 	$(BIN)/icsresearch demo --out $(OUT)
 
+# The last lines of the output count the skipped tests by reason (tests/conftest.py), e.g. how
+# many real-data tests did not run because ICSRESEARCH_MIRROR is unset.
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest
 

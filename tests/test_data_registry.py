@@ -7,6 +7,9 @@ import dataclasses
 import functools
 import hashlib
 import http.server
+import importlib
+import io
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -48,6 +51,61 @@ def test_every_shared_file_is_in_the_registry_with_the_same_hash(mirror):
         assert (
             hashlib.sha256((mirror / row["local_path"]).read_bytes()).hexdigest() == row["sha256"]
         )
+
+
+#: The columns of registry.csv, in order, and the type each value must parse to.
+REGISTRY_COLUMNS = {
+    "name": str,
+    "path": str,
+    "url": str,
+    "sha256": str,
+    "size": int,
+    "licence": str,
+    "publisher": str,
+    "citation": str,
+    "description": str,
+    "years": str,
+    "year_convention": str,
+    "reader": str,
+}
+
+
+def _registry_rows() -> tuple[list[str], list[dict[str, str]]]:
+    """registry.csv read straight from the package with the csv module (not the package's loader)."""
+    from importlib import resources
+
+    text = resources.files("icsresearch.data").joinpath("registry.csv").read_text("utf-8")
+    reader = csv.DictReader(io.StringIO(text))
+    rows = list(reader)
+    return list(reader.fieldnames or []), rows
+
+
+def test_the_registry_data_file_has_its_schema():
+    header, rows = _registry_rows()
+    assert header == list(REGISTRY_COLUMNS)
+    assert rows and all(
+        None not in row and all(v is not None for v in row.values()) for row in rows
+    )
+    names = [r["name"] for r in rows]
+    paths = [r["path"] for r in rows]
+    assert len(set(names)) == len(names), "registry names repeat"
+    assert len(set(paths)) == len(paths), "registry paths repeat"
+    for r in rows:
+        assert re.fullmatch(r"[a-z0-9_]+", r["name"]), r["name"]
+        assert re.fullmatch(r"[0-9a-f]{64}", r["sha256"]), r["name"]
+        assert re.fullmatch(r"[1-9][0-9]*", r["size"]), r["name"]  # a positive whole number
+        assert r["url"].startswith("https://raw.githubusercontent.com/"), r["name"]
+        for column in ("path", "licence", "publisher", "citation", "description", "years"):
+            assert r[column].strip() == r[column] and r[column], (r["name"], column)
+        module, _, func = r["reader"].partition(":")
+        reader = getattr(importlib.import_module(f"icsresearch.sources.{module}"), func, None)
+        assert callable(reader), (r["name"], r["reader"])
+    # the package's registry is exactly the file: same names in the same order, same values
+    assert list(REGISTRY) == names
+    for r in rows:
+        entry = REGISTRY[r["name"]]
+        for column, kind in REGISTRY_COLUMNS.items():
+            assert getattr(entry, column) == kind(r[column]), (r["name"], column)
 
 
 def test_registry_entries_are_complete():

@@ -115,7 +115,14 @@ def test_deterministic():
     world.cache_clear()
     b = world()
     assert a is not b
-    for name in ("panel", "ae_monthly", "beds_monthly", "discharge_monthly", "trusts"):
+    for name in (
+        "values",
+        "wellbeing",
+        "ae_monthly",
+        "beds_monthly",
+        "discharge_monthly",
+        "trusts",
+    ):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), obj=name)
     for fp in (2022, 2026):
         pd.testing.assert_frame_equal(a.covariates[fp], b.covariates[fp])
@@ -275,7 +282,7 @@ def test_calibrated_spread_is_realistic(demo):
 def test_estimators_recover_the_planted_management_effects(demo, outcome):
     """The planted A&E effect acts on latent performance: both A&E columns recover it."""
     acute = demo[demo["trust_type"] == "acute non-specialist"].copy()
-    kw = {"entity": "trust_code", "time": "year", "cov_type": "clustered", "cluster": "trust_code"}
+    kw = {"entity": "trust_code", "time": "year", "vcov": "CRV1", "cluster": "trust_code"}
     within_mgr = fit(acute, f"{outcome} ~ managers_fte", model="within", effects="twoways", **kw)
     lo, hi = within_mgr.conf_int().loc["managers_fte"]
     assert lo < PLANTED["managers_fte_within_effect"] < hi
@@ -305,7 +312,7 @@ def test_staffing_and_mortality_is_recovered(demo):
         entity="trust_code",
         time="year",
         model="pooled",
-        cov_type="robust",
+        vcov="hetero",
     )
     lo, hi = res.conf_int().loc["beds_per_nurses"]
     assert lo < PLANTED["log_rr_shmi_per_bed_per_nurse"] < hi
@@ -368,7 +375,7 @@ def test_annual_columns_are_the_sums_of_the_monthly_tables(demo):
             100 * row["ctr_remaining_per_day"] / row["ga_beds_occupied"]
         )
     # Through the shared functions: the panel's columns are exactly what they return.
-    from icsresearch.panel.real import ae_annual, beds_annual, discharge_annual
+    from icsresearch.panel.annual import ae_annual, beds_annual, discharge_annual
 
     for part in (
         ae_annual(demo_ae_monthly_trust("all")),

@@ -35,10 +35,13 @@ def test_one_row_per_trust_year_and_documented_columns(panel):
     assert {"label", "unit", "source", "year_convention", "aggregation"} <= set(docs.columns)
     assert panel.ics.label("ae_4hr_pct") == "A&E within 4 hours (%)"
     prov = panel.ics.provenance
-    assert prov["git_revision"] and prov["environment"]["pandas"]
-    assert {i["source"] for i in prov["inputs"]} >= {"hm_managers", "hm_shmi", "hm_staff_survey"}
-    assert all(len(i["sha256"]) == 64 for i in prov["inputs"])
+    assert prov.synthetic is False and panel.ics.synthetic is False
+    assert prov.git_revision and prov.environment["pandas"]
+    assert {i.source for i in prov.inputs} >= {"hm_managers", "hm_shmi", "hm_staff_survey"}
+    assert all(len(i.sha256) == 64 and i.verified for i in prov.inputs)
+    assert prov.parameters["footprint"] == 2022 and prov.parameters["harmonise_to"] == "as_reported"
     assert (panel["data_source"] == "published NHS data").all()
+    assert "published NHS data" in panel.ics.source_note
 
 
 def test_acute_trust_counts_per_year_match_the_sources(mirror, panel):
@@ -114,7 +117,7 @@ def test_ics_year_panel_sums_and_weighted_means(panel):
         100 * rtt["rtt_within_18wk"].sum() / rtt["rtt_incomplete_pathways"].sum()
     )
     assert ics.groupby("year")["population"].sum().iloc[0] == 56_286_961
-    sources = {i["source"] for i in ics.ics.provenance["inputs"]}
+    sources = {i.source for i in ics.ics.provenance.inputs}
     assert {"hm_managers", "hm_shmi", "population_lsoa", "imd2019_lsoa"} <= sources
 
 
@@ -163,9 +166,7 @@ def test_cache_rebuilds_when_an_input_changes(mirror, tmp_path):
         rebuilt = trust_year_panel("real")
     assert after != before
     assert rebuilt.set_index(["trust_code", "year"]).loc[("RA2", 2012), "shmi"] == 1.5
-    assert any(
-        i["source"] == "hm_shmi" and not i["verified"] for i in rebuilt.ics.provenance["inputs"]
-    )
+    assert any(i.source == "hm_shmi" and not i.verified for i in rebuilt.ics.provenance.inputs)
     assert trust_year_panel("real").set_index(["trust_code", "year"]).loc[
         ("RA2", 2012), "shmi"
     ] == pytest.approx(0.9447)

@@ -113,3 +113,56 @@ def test_pyfixest_models():
 def test_errors(results, kwargs, match):
     with pytest.raises(InvalidParameterError, match=match):
         coef_plot(results, **kwargs)
+
+
+# --- the footer and the stamp follow the provenance of each result --------------------------------
+
+
+def _footer(res) -> str:
+    return next(line for line in figure_text(res.fig).splitlines() if line.startswith("Source:"))
+
+
+def test_a_model_fitted_on_demo_data_is_stamped_and_says_so():
+    from icsresearch.models import fit
+    from icsresearch.panel import trust_year_panel
+
+    panel = trust_year_panel("demo")
+    acute = panel[panel["trust_type"] == "acute non-specialist"]
+    res = fit(acute, "shmi ~ managers_fte", entity="trust_code", time="year", model="within")
+    plot = coef_plot(res)
+    text = figure_text(plot.fig)
+    assert "SYNTHETIC DEMO DATA" in text  # the badge
+    assert _footer(plot).startswith("Source: synthetic demo data")
+    assert "not stated" not in text
+
+
+def test_the_footer_follows_each_result_and_unknown_is_never_nhs():
+    import dataclasses
+
+    from icsresearch.provenance import Provenance
+
+    rtt = {"source": "hm_rtt", "path": "/m/RTT.csv", "sha256": "c" * 64, "verified": True}
+    real = dataclasses.replace(
+        _result({"x": 1.0}, [0.1]), provenance=Provenance.record(synthetic=False, inputs=[rtt])
+    )
+    demo = dataclasses.replace(
+        _result({"x": 1.5}, [0.1]), provenance=Provenance.record(synthetic=True)
+    )
+    by_hand = _result({"x": 0.5}, [0.1])  # nobody recorded where its numbers came from
+    published = coef_plot(real)
+    assert "published NHS data" in _footer(published) and "hm_rtt" in _footer(published)
+    assert "SYNTHETIC" not in figure_text(published.fig)
+    unknown = _footer(coef_plot(by_hand))
+    assert "source unknown" in unknown and "NHS" not in unknown
+    # one synthetic model among several stamps the figure
+    assert "SYNTHETIC DEMO DATA" in figure_text(coef_plot({"real": real, "demo": demo}).fig)
+    with pytest.raises(InvalidParameterError, match="synthetic=False"):
+        coef_plot(demo, synthetic=False)
+
+
+def test_source_is_the_deprecated_name_of_source_note():
+    with pytest.warns(DeprecationWarning, match="source_note='NHS England'"):
+        plot = coef_plot(_table(), source="NHS England")
+    assert _footer(plot).startswith("Source: NHS England")
+    with pytest.raises(InvalidParameterError, match="source_note"):
+        coef_plot(_table(), source="a", source_note="b")

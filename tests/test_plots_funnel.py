@@ -288,7 +288,7 @@ def test_funnel_plot_draws_limits_labels_and_footer():
         label="name",
         highlight=["T2", "T7"],
         highlight_name="Demo ICS trusts",
-        source="NHS England (demo)",
+        source_note="NHS England (demo)",
         synthetic=True,
         overdispersion="additive",
     )

@@ -18,6 +18,7 @@ from matplotlib.patches import Rectangle
 from icsresearch.errors import InvalidParameterError
 from icsresearch.plots import choropleth, maps, tile_layout, tile_map
 from icsresearch.plots.style import MISSING_COLOUR, figure_text
+from icsresearch.sources import boundaries
 
 # The 42 ICBs of July 2022 (ODS code -> name), as listed by NHS England.
 ICBS_2022 = {
@@ -123,7 +124,7 @@ def test_tile_map_colours_highlight_and_missing():
     lay = tile_layout("2022")
     df = _values(lay["icb_code"][1:])  # the first system has no value
     df.loc[0, "v"], df.loc[1, "v"] = 10.0, 100.0
-    res = tile_map(df, value="v", units="%", highlight="QYG", source="demo", synthetic=True)
+    res = tile_map(df, value="v", units="%", highlight="QYG", source_note="demo", synthetic=True)
     d = res.data.set_index("icb_code")
     assert d.loc[df.loc[0, "icb_code"], "colour"].lower() == maps.SEQUENTIAL[0].lower()
     assert d.loc[df.loc[1, "icb_code"], "colour"].lower() == maps.SEQUENTIAL[-1].lower()
@@ -165,7 +166,7 @@ def test_tile_map_categorical_and_2026():
     ("frame", "kwargs", "match"),
     [
         (pd.DataFrame({"icb_code": ["QYG", "XXX"], "v": [1, 2]}), {}, "XXX"),
-        (pd.DataFrame({"icb_code": ["S9B9J"], "v": [1]}), {}, "footprint='2026'"),
+        (pd.DataFrame({"icb_code": ["S9B9J"], "v": [1]}), {}, "footprint=2026"),
         (pd.DataFrame({"icb_code": ["QYG", "E54000008"], "v": [1, 2]}), {}, "more than one"),
         (pd.DataFrame({"icb_code": ["QYG"], "v": [1]}), {"highlight": "QQQ"}, "QQQ"),
         (pd.DataFrame({"code": ["QYG"], "v": [1]}), {}, r"\['icb_code'\] not found"),
@@ -329,9 +330,7 @@ def test_real_boundaries_choropleth_and_tile_positions(mirror):
 
 def test_lineage_agrees_with_the_project_merger_table():
     """The tile table's 2022 -> 2026 pairs equal those of tables/icb_2026_changes.csv."""
-    path = maps.LAYOUT_FILE.with_name("icb_2026_changes.csv")
-    if not path.is_file():
-        pytest.skip("icb_2026_changes.csv not present")
+    path = maps.LAYOUT_FILE.with_name("icb_2026_changes.csv")  # package data: always there
     with open(path, encoding="utf-8", newline="") as f:
         pairs = {(r["icb2022_code"], r["icb2026_code"]) for r in csv.DictReader(f)}
     lin = maps.ics_lineage()
@@ -342,7 +341,6 @@ def test_lineage_agrees_with_the_project_merger_table():
 
 @pytest.mark.realdata
 def test_choropleth_from_the_project_boundaries_reader(mirror):
-    boundaries = pytest.importorskip("icsresearch.sources.boundaries")
     polys = boundaries.read_icb_boundaries()
     lay = tile_layout("2022")
     data = pd.DataFrame({"icb_code": lay["icb_code"], "v": lay["col"].astype(float)})

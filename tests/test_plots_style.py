@@ -65,6 +65,24 @@ def test_footer_on_figure_and_synthetic_stamp():
     assert text.count("synthetic demo data") >= 3
 
 
+def test_add_footer_reads_what_the_figure_draws():
+    from icsresearch.panel import ics_year_panel
+
+    fig, ax = style.new_figure()
+    style.add_footer(fig, data=ics_year_panel("demo"))
+    text = style.figure_text(fig)
+    assert "Source: synthetic demo data" in text and "SYNTHETIC DEMO DATA" in text
+    style.add_footer(fig, data=pd.DataFrame({"x": [1]}))  # a frame nobody documented
+    footer = style.figure_text(fig).replace("\n", " ")
+    assert "Source: source unknown" in footer and "SYNTHETIC" not in footer
+    with pytest.raises(InvalidParameterError, match="synthetic=False"):
+        style.add_footer(fig, data=ics_year_panel("demo"), synthetic=False)
+    with pytest.raises(InvalidParameterError, match="synthetic='no'"):
+        style.add_footer(fig, synthetic="no")
+    with pytest.warns(DeprecationWarning, match="source_note"):
+        style.add_footer(fig, source="NHS England")
+
+
 def test_footer_reserves_space_below_axes():
     fig, ax = style.new_figure()
     ax.set_xlabel("x label")
@@ -209,7 +227,10 @@ def test_import_icsresearch_does_not_load_matplotlib():
 
 
 def _demo(df):
-    df.attrs["synthetic"] = True
+    """Mark a table as the demo's, the way the package does: its typed provenance record."""
+    from icsresearch import demo
+
+    df.attrs["provenance"] = demo.record()
     return df
 
 

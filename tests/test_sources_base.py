@@ -33,6 +33,24 @@ def test_bom_trailing_spaces_and_suffixes_are_cleaned(tmp_path):
     assert df.attrs["verified"] is False and df.attrs["path"] == str(path)
 
 
+def test_a_reader_attaches_the_typed_record_of_its_one_file(tmp_path):
+    import hashlib
+
+    from icsresearch.provenance import InputFile, Provenance, of
+
+    path = _file(tmp_path, "YEAR,ORG_CODE,AE_SCORE\n2012,RA2,0.96\n")
+    df = read_ae_annual(path)
+    record = df.attrs["provenance"]
+    assert isinstance(record, Provenance) and record.synthetic is False
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert record.inputs == (InputFile("hm_ae", str(path), sha, False),)
+    # the top-level keys readers' users rely on say the same
+    assert (df.attrs["source"], df.attrs["sha256"], df.attrs["verified"]) == ("hm_ae", sha, False)
+    # a table computed from it keeps the record, and copies share it
+    assert of(df[df["year"] == 2012].copy()) is record
+    assert "files not matching the registry" in record.source_note
+
+
 @pytest.mark.parametrize("token", ["", "-", "*", "..", "NA", " * "])
 def test_missing_and_suppressed_tokens_stay_missing(tmp_path, token):
     path = _file(tmp_path, f"YEAR,ORG_CODE,AE_SCORE\n2012,RA2,{token}\n2012,RA3,0.9\n")
@@ -126,9 +144,14 @@ def test_percentages_where_fractions_are_expected(tmp_path):
 
 
 def test_fy_helpers():
+    from icsresearch import schemas
+
     dates = pd.Series(pd.to_datetime(["2019-03-31", "2019-04-01", "2016-09-30"]))
-    assert _base.fy_start(dates).tolist() == [2018, 2019, 2016]
-    assert _base.fy_label(2012) == "2012/13" and _base.fy_label(1999) == "1999/00"
+    assert schemas.fy_start(dates).tolist() == [2018, 2019, 2016]
+    assert schemas.fy_start(pd.DatetimeIndex(dates)).tolist() == [2018, 2019, 2016]
+    assert schemas.fy_label(2012) == "2012/13" and schemas.fy_label(1999) == "1999/00"
+    # the readers' helpers are the leaf module's, not copies
+    assert _base.fy_start is schemas.fy_start and _base.Schema is schemas.Schema
 
 
 def test_truncated_rda_and_xlsx_are_clear(tmp_path):

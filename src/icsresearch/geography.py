@@ -34,18 +34,15 @@ from __future__ import annotations
 
 import functools
 from importlib import resources
-from typing import Literal
 
 import pandas as pd
 
-from .errors import InvalidParameterError
+from .errors import InvalidParameterError, UnknownCodeError
+from .options import Footprint, HarmoniseTo, Source, TrustIcsMethod, allowed, check
 
-Footprint = Literal[2022, 2026]
-TrustIcsMethod = Literal["headquarters", "catchment", "ae_activity"]
-HarmoniseTo = Literal["as_reported", "latest"]
-
-FOOTPRINTS: tuple[int, ...] = (2022, 2026)
-METHODS: tuple[str, ...] = ("headquarters", "catchment", "ae_activity")
+#: The footprints and trust-to-ICS methods, read from their option types.
+FOOTPRINTS: tuple[int, ...] = allowed(Footprint)
+METHODS: tuple[str, ...] = allowed(TrustIcsMethod)
 
 #: 2023 ONS recodes of two ICBs (boundary change in Surrey/Sussex); keys are the newer codes.
 ONS_RECODES_2023 = {"E54000063": "E54000052", "E54000064": "E54000053"}
@@ -64,7 +61,7 @@ def _table(name: str) -> pd.DataFrame:
         return pd.read_csv(fh, dtype=str, keep_default_na=False)
 
 
-def check_footprint(footprint: int | str) -> int:
+def check_footprint(footprint: Footprint | str) -> int:
     """Return the footprint as an int, or raise a clear error.
 
     Parameters
@@ -75,20 +72,12 @@ def check_footprint(footprint: int | str) -> int:
     Raises
     ------
     InvalidParameterError
-        Any other value.
+        Any other value (a bool included).
     """
-    try:
-        fp = int(footprint)
-    except (TypeError, ValueError):
-        fp = None
-    if fp not in FOOTPRINTS:
-        raise InvalidParameterError(
-            f"footprint={footprint!r} is not known; use 2022 (42 ICBs) or 2026 (36 ICBs)."
-        )
-    return fp
+    return check("footprint", footprint, Footprint)
 
 
-def check_method(method: str) -> str:
+def check_method(method: TrustIcsMethod) -> str:
     """Return ``method`` if it is a trust-to-ICS method, or raise a clear error.
 
     Parameters
@@ -101,11 +90,7 @@ def check_method(method: str) -> str:
     InvalidParameterError
         Any other value.
     """
-    if method not in METHODS:
-        raise InvalidParameterError(
-            f"method={method!r} is not known; use one of {', '.join(METHODS)}."
-        )
-    return method
+    return check("method", method, TrustIcsMethod)
 
 
 def normalise_icb_ons_code(codes: pd.Series) -> pd.Series:
@@ -225,15 +210,7 @@ def _icbs_2026() -> pd.DataFrame:
     ]
 
 
-def _check_source(source: str) -> str:
-    if source not in ("real", "demo"):
-        raise InvalidParameterError(f"source={source!r} is not known; use 'real' or 'demo'.")
-    return source
-
-
-def icbs(
-    footprint: Footprint | str = 2022, source: Literal["real", "demo"] = "real"
-) -> pd.DataFrame:
+def icbs(footprint: Footprint | str = 2022, source: Source = "real") -> pd.DataFrame:
     """The ICBs (ICSs) of a footprint.
 
     Parameters
@@ -257,16 +234,14 @@ def icbs(
     (42, 36)
     """
     fp = check_footprint(footprint)
-    if _check_source(source) == "demo":
+    if check("source", source, Source) == "demo":
         from .demo import demo_icbs
 
         return demo_icbs(fp)
     return (_icbs_2022() if fp == 2022 else _icbs_2026()).copy()
 
 
-def validate_ics_code(
-    code: str, footprint: Footprint | str = 2022, source: Literal["real", "demo"] = "real"
-) -> str:
+def validate_ics_code(code: str, footprint: Footprint | str = 2022, source: Source = "real") -> str:
     """Return ``code`` if it is an ICB of the footprint, else raise listing the valid codes.
 
     Parameters
@@ -285,8 +260,9 @@ def validate_ics_code(
 
     Raises
     ------
-    InvalidParameterError
-        An unknown code; the message lists every valid code with its name.
+    UnknownCodeError
+        An unknown code (an :class:`~icsresearch.errors.InvalidParameterError`); the message
+        lists every valid code with its name.
 
     Examples
     --------
@@ -300,9 +276,13 @@ def validate_ics_code(
         valid = ", ".join(
             f"{c} ({n})" for c, n in zip(table["icb_code"], table["short_name"], strict=True)
         )
-        raise InvalidParameterError(
-            f"{code!r} is not an ICS (ICB) code in the {check_footprint(footprint)} footprint "
-            f"({source} data). Valid codes: {valid}"
+        fp = check_footprint(footprint)
+        raise UnknownCodeError(
+            (str(code),),
+            fp,
+            source,
+            f"{code!r} is not an ICS (ICB) code in the {fp} footprint ({source} data). "
+            f"Valid codes: {valid}",
         )
     return clean
 
@@ -499,7 +479,7 @@ def _eric_trust_types() -> pd.Series:
     return eric.set_index("trust_code")["trust_type"].str.upper().map(_ERIC_TYPES)
 
 
-def trusts(source: Literal["real", "demo"] = "real") -> pd.DataFrame:
+def trusts(source: Source = "real") -> pd.DataFrame:
     """NHS trusts known to the ODS extracts or the 2012-2019 panel sources (or the demo's trusts).
 
     Parameters
@@ -515,7 +495,7 @@ def trusts(source: Literal["real", "demo"] = "real") -> pd.DataFrame:
         close_date, in_ods_extract, hq_icb_code (2022 ICB of the headquarters), hq_source (ods /
         project table / successor).
     """
-    if _check_source(source) == "demo":
+    if check("source", source, Source) == "demo":
         from .demo import demo_trusts
 
         return demo_trusts()
@@ -546,10 +526,7 @@ def harmonise_trust_codes(
         The recoded frame (the original code kept in ``<code_col>_reported``) and the mapping
         that was applied (old_code, latest_code, steps, last_date), restricted to codes present.
     """
-    if harmonise_to not in ("as_reported", "latest"):
-        raise InvalidParameterError(
-            f"harmonise_to={harmonise_to!r}: use 'as_reported' or 'latest'."
-        )
+    harmonise_to = check("harmonise_to", harmonise_to, HarmoniseTo)
     out = df.copy()
     out[f"{code_col}_reported"] = out[code_col]
     empty = pd.DataFrame(columns=["old_code", "latest_code", "steps", "last_date"])
@@ -682,7 +659,7 @@ def _weights(method: str, footprint: int) -> pd.DataFrame:
 def trust_ics_weights(
     method: TrustIcsMethod = "headquarters",
     footprint: Footprint | str = 2022,
-    source: Literal["real", "demo"] = "real",
+    source: Source = "real",
 ) -> pd.DataFrame:
     """How each trust is shared among ICSs under a method (weights sum to 1 per trust).
 
@@ -711,7 +688,7 @@ def trust_ics_weights(
     True
     """
     method, fp = check_method(method), check_footprint(footprint)
-    if _check_source(source) == "demo":
+    if check("source", source, Source) == "demo":
         from .demo import demo_weights
 
         return demo_weights(fp, method)
@@ -721,7 +698,7 @@ def trust_ics_weights(
 def main_ics(
     method: TrustIcsMethod = "headquarters",
     footprint: Footprint | str = 2022,
-    source: Literal["real", "demo"] = "real",
+    source: Source = "real",
 ) -> pd.Series:
     """trust_code -> the ICS with the largest weight (the headquarters ICS for that method).
 

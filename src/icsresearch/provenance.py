@@ -1,9 +1,19 @@
 """Provenance: what every output records about how it was made.
 
-A manifest holds the input files (registry name, path, sha256, whether it matched the registry),
-the parameters, package versions, the git revision of the workbench and a timestamp.
-:class:`Provenance` is the typed record of the same facts, with a required three-valued
-``synthetic`` flag, meant to travel from readers to panels, results, figures and reports.
+:class:`Provenance` is the one record: the input files (:class:`InputFile`: registry name, path,
+sha256, whether it matched the registry), the parameters, package versions, the git revision of
+the workbench, a timestamp and a required three-valued ``synthetic`` flag. It travels with the
+data:
+
+* readers attach it to their tables (``attrs["provenance"]``: published data, one file);
+* panels combine their inputs' records and add their options (the demo's are synthetic);
+* model results carry the record of the data they were fitted on;
+* figures and reports read it with :func:`of` for their footer and the "synthetic demo data"
+  stamp.
+
+:func:`of` finds the record of anything the package makes; what has none is *unknown*, never
+published NHS data. A manifest (:func:`manifest`, written as JSON by :func:`write_manifest`) is
+the record as a dict (:meth:`Provenance.to_dict`).
 """
 
 from __future__ import annotations
@@ -14,6 +24,7 @@ import functools
 import json
 import platform
 import subprocess
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -90,28 +101,55 @@ def describe_environment() -> dict[str, str]:
 
 
 def input_record(df_or_attrs: Any) -> dict[str, Any]:
-    """The provenance of one reader's table (from ``DataFrame.attrs``)."""
+    """The input file of one reader's table, as a dict (``source, path, sha256, verified``).
+
+    Parameters
+    ----------
+    df_or_attrs
+        A reader's table, or its ``attrs``.
+    """
     attrs = getattr(df_or_attrs, "attrs", df_or_attrs)
-    return {k: attrs.get(k) for k in ("source", "path", "sha256", "verified")}
+    stored = attrs.get("provenance")
+    if isinstance(stored, Provenance) and len(stored.inputs) == 1:
+        return stored.inputs[0].as_dict()
+    return InputFile.from_mapping(attrs).as_dict()
 
 
 def manifest(
     *,
-    inputs: Iterable[Mapping[str, Any]] = (),
+    inputs: Iterable[InputFile | Mapping[str, Any]] = (),
     parameters: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    synthetic: bool | None = None,
 ) -> dict[str, Any]:
-    """A manifest dict: inputs, parameters, environment, git revision and a UTC timestamp."""
-    record: dict[str, Any] = {
-        "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "git_revision": git_revision(),
-        "environment": describe_environment(),
-        "parameters": dict(parameters or {}),
-        "inputs": [dict(i) for i in inputs],
-    }
-    if extra:
-        record.update(extra)
-    return record
+    """A manifest dict: a :class:`Provenance` record made now, as :meth:`Provenance.to_dict`.
+
+    The inputs are written as given (a report's records carry keys the record does not model,
+    such as the file name); :meth:`Provenance.from_dict` reads the manifest back.
+
+    Parameters
+    ----------
+    inputs
+        Files read (:class:`InputFile` or dicts with ``source, path, sha256, verified``).
+    parameters
+        Options the output was made with.
+    extra
+        Further keys of the manifest (a ``"synthetic"`` key here sets the flag when
+        ``synthetic`` is not given).
+    synthetic
+        True (demo data), False (published data) or None (unknown).
+    """
+    more = dict(extra or {})
+    flag = more.pop("synthetic", None) if synthetic is None else synthetic
+    more.pop("synthetic", None)
+    given = [i.as_dict() if isinstance(i, InputFile) else dict(i) for i in inputs]
+    record = Provenance.record(
+        synthetic=None if flag is None else bool(flag),
+        inputs=given,
+        parameters=parameters,
+        extra=more,
+    )
+    return {**record.to_dict(), "inputs": given}
 
 
 def write_manifest(path: str | Path, record: Mapping[str, Any]) -> Path:
@@ -203,6 +241,41 @@ class Provenance:
     created_utc: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
+    def __deepcopy__(self, memo: dict) -> Provenance:
+        # pandas deep-copies DataFrame.attrs on nearly every operation; a record is never changed
+        # after it is made (treat its mappings as read-only), so copies share it.
+        return self
+
+    def __getitem__(self, key: str) -> Any:
+        """Read a field as from the manifest dict this record replaced (deprecated)."""
+        warnings.warn(
+            f"provenance[{key!r}] reads the old manifest dict; the record is typed now: read "
+            f"its attribute (provenance.of(df).{key}) or Provenance.to_dict()[{key!r}]. The dict "
+            "reading will be removed in the next release.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.to_dict()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Read a field as ``dict.get`` on the manifest dict this record replaced (deprecated).
+
+        Parameters
+        ----------
+        key
+            A manifest key (``"inputs"``, ``"parameters"``...).
+        default
+            Returned for a key the manifest does not have.
+        """
+        warnings.warn(
+            f"provenance.get({key!r}) reads the old manifest dict; the record is typed now: read "
+            f"its attribute (provenance.of(df).{key}) or Provenance.to_dict(). The dict reading "
+            "will be removed in the next release.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.to_dict().get(key, default)
+
     @classmethod
     def record(
         cls,
@@ -247,6 +320,10 @@ class Provenance:
     def from_dict(cls, d: Mapping[str, Any]) -> Provenance:
         """Rebuild from :meth:`to_dict` output (or an older manifest dict without ``synthetic``).
 
+        An older manifest has no ``synthetic`` key: it is synthetic when one of its inputs is
+        named as the demo data (``"synthetic demo data"``, as earlier model results recorded
+        it), otherwise unknown.
+
         Parameters
         ----------
         d
@@ -254,10 +331,13 @@ class Provenance:
         """
         known = {"synthetic", "inputs", "parameters", "environment", "git_revision", "created_utc"}
         extra = {k: v for k, v in d.items() if k not in known}
+        inputs = tuple(InputFile.from_mapping(i) for i in d.get("inputs") or ())
         synthetic = d.get("synthetic")
+        if "synthetic" not in d and any("synthetic demo data" in str(i.source) for i in inputs):
+            synthetic = True
         return cls(
             synthetic=None if synthetic is None else bool(synthetic),
-            inputs=tuple(InputFile.from_mapping(i) for i in d.get("inputs") or ()),
+            inputs=inputs,
             parameters=dict(d.get("parameters") or {}),
             environment=dict(d.get("environment") or {}),
             git_revision=str(d.get("git_revision") or "unknown"),
@@ -283,7 +363,8 @@ class Provenance:
         """One record for an output made from several: inputs pooled, synthetic if any part is.
 
         ``synthetic`` is True if any part is synthetic, False only if every part is known to be
-        published data, otherwise None.
+        published data, otherwise None. Each input file is kept once; ``extra`` keys are pooled
+        (the first part's value wins).
 
         Parameters
         ----------
@@ -296,13 +377,17 @@ class Provenance:
         flags = [p.synthetic for p in parts]
         synthetic = True if True in flags else (False if all(f is False for f in flags) else None)
         seen: dict[tuple, InputFile] = {}
+        extra: dict[str, Any] = {}
         for p in parts:
             for i in p.inputs:
                 seen.setdefault((i.source, i.path, i.sha256), i)
+            for k, v in p.extra.items():
+                extra.setdefault(k, v)
         return Provenance.record(
             synthetic=synthetic,
             inputs=seen.values(),
             parameters=self.parameters if parameters is None else parameters,
+            extra=extra,
         )
 
     @property
@@ -318,9 +403,17 @@ class Provenance:
         if self.synthetic is None:
             return "source unknown (no provenance recorded)"
         named = sorted({i.source for i in self.inputs if i.source})
-        files = f": {', '.join(named)}" if named else ""
+        # a panel reads some 40 files: a footer names a few, and counts the rest
+        files = (
+            f": {', '.join(named)}"
+            if len(named) <= 3
+            else f": {len(named)} registry files ({', '.join(named[:2])}...)"
+        )
         flag = "; includes files not matching the registry" if self.unverified else ""
-        return f"published NHS data via icsresearch (git {self.git_revision[:12]}){files}{flag}"
+        rev = self.git_revision[:12]
+        return (
+            f"published NHS data via icsresearch (git {rev}){files if named else ''}; OGL v3{flag}"
+        )
 
 
 def of(obj: Any) -> Provenance:

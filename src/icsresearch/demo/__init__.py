@@ -1,5 +1,11 @@
 """The embedded synthetic demo dataset: the default for ``make demo`` and the report batch.
 
+The demo is one of the two providers behind :mod:`icsresearch.panel` (the published files are
+the other; see :mod:`icsresearch.panel.providers`): this package generates the world (fictional
+organisations, their yearly values and monthly tables) and imports nothing from the panel; the
+panel builds the demo's trust-year, ICS-year and monthly tables from it with the functions it
+applies to the published files, and marks them synthetic in their provenance.
+
 Generated from a fixed seed (:data:`SEED`) and summary figures of the real panels
 (``calibration.json``: means, spreads, between/within-trust variance shares, year trends and the
 years each indicator is published, monthly seasonality of A&E, G&A occupancy and delayed
@@ -7,7 +13,8 @@ discharges, numbers of trusts per system and region, system populations, depriva
 so it has the same columns, types and years as the real panels and similar variation, but
 **fictional organisations**: 7 regions (codes ZR1-ZR7), 42 systems (ZQ01-ZQ42; 36 in the 2026
 footprint after six fictional mergers, ZN01-ZN06) and about 240 trusts (ZZ101...). Every table
-carries ``data_source = "synthetic demo data"`` and every figure says so.
+carries ``data_source = "synthetic demo data"`` and every figure says so. The fictional trusts
+never merge, so ``harmonise_to="latest"`` keeps every code (the mapping applied is empty).
 
 Like the real data, the trust-year panel covers 2012/13-2018/19, 2019/20 (the indicators the real
 data have then) and 2021/22-2024/25. The ICS-era columns are built from the demo's own monthly
@@ -55,83 +62,61 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import InvalidParameterError
-from .generate import BED_TYPES, PLANTED, SEED, SYNTHETIC, ae_all_types, world
+from ..provenance import Provenance
+from .generate import BED_TYPES, PLANTED, SEED, SYNTHETIC, DemoWorld, ae_all_types, world
 
 __all__ = [
     "PLANTED",
     "SEED",
     "SYNTHETIC",
+    "DemoWorld",
     "demo_ae_monthly_trust",
     "demo_beds_monthly_trust",
     "demo_discharge_monthly_trust",
     "demo_icbs",
-    "demo_ics_year",
-    "demo_trust_year",
     "demo_trusts",
     "demo_weights",
+    "record",
+    "world",
 ]
 
 
-def _mark(df: pd.DataFrame, columns) -> pd.DataFrame:
-    from .._meta import share
-    from ..panel.columns import attrs_for
-    from ..provenance import manifest
+def record() -> Provenance:
+    """The provenance of everything the demo makes: synthetic, its seed and planted effects.
 
-    df.attrs = share(
-        {
-            "synthetic": True,
-            "columns": attrs_for(columns),
-            "provenance": manifest(
-                parameters={"seed": SEED}, extra={"data": SYNTHETIC, "planted_effects": PLANTED}
-            ),
-        }
+    Returns
+    -------
+    Provenance
+        ``synthetic=True``, no input files (nothing published is read), ``parameters`` the seed,
+        ``extra`` the data label and :data:`PLANTED`.
+    """
+    return Provenance.record(
+        synthetic=True,
+        parameters={"seed": SEED},
+        extra={"data": SYNTHETIC, "planted_effects": PLANTED},
     )
+
+
+def _marked(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the demo's provenance in ``attrs``: every table the demo hands out says so."""
+    df.attrs = {"synthetic": True, "provenance": record()}
     return df
 
 
 def demo_icbs(footprint: int = 2022) -> pd.DataFrame:
     """The fictional systems: icb_code, icb_ons_code, icb_name, short_name, region, predecessors."""
     w = world()
-    return (w.icbs_2022 if int(footprint) == 2022 else w.icbs_2026).copy()
+    return _marked((w.icbs_2022 if int(footprint) == 2022 else w.icbs_2026).copy())
 
 
 def demo_trusts() -> pd.DataFrame:
     """The fictional trusts with type, region and headquarters system (2022 footprint)."""
-    return world().trusts.copy()
+    return _marked(world().trusts.copy())
 
 
 def demo_weights(footprint: int = 2022, method: str = "headquarters") -> pd.DataFrame:
     """Trust -> system weights of the demo world (sum to 1 per trust)."""
-    return world().weights[(int(footprint), method)].copy()
-
-
-def demo_trust_year(footprint: int = 2022, method: str = "headquarters") -> pd.DataFrame:
-    """The demo trust-year panel (same columns as the real one)."""
-    from ..panel.columns import TRUST_YEAR_COLUMNS
-    from .generate import trust_year
-
-    return _mark(trust_year(int(footprint), method), TRUST_YEAR_COLUMNS)
-
-
-def demo_ics_year(
-    footprint: int = 2022, method: str = "headquarters", trust_types=None
-) -> pd.DataFrame:
-    """The demo ICS-year panel, aggregated from the demo trusts with the real panel's rules."""
-    from ..panel.columns import ICS_YEAR_COLUMNS
-    from ..panel.ics import build_ics_year
-
-    trusts = demo_trust_year(footprint, method)
-    if trust_types is not None:
-        trusts = trusts[trusts["trust_type"].isin(trust_types)]
-    w = world()
-    panel = build_ics_year(
-        trusts,
-        demo_weights(footprint, method),
-        demo_icbs(footprint),
-        w.covariates[int(footprint)],
-        SYNTHETIC,
-    )
-    return _mark(panel, ICS_YEAR_COLUMNS)
+    return _marked(world().weights[(int(footprint), method)].copy())
 
 
 def demo_ae_monthly_trust(department: str = "all") -> pd.DataFrame:
@@ -154,7 +139,7 @@ def demo_ae_monthly_trust(department: str = "all") -> pd.DataFrame:
         ae = ae[ae["department_type"] == "1"]
     elif department != "all":
         raise InvalidParameterError(f"department={department!r}: use 'all' or 'type1'.")
-    return ae_all_types(ae)
+    return _marked(ae_all_types(ae))
 
 
 def demo_beds_monthly_trust(bed_type: str = "general_acute") -> pd.DataFrame:
@@ -178,7 +163,7 @@ def demo_beds_monthly_trust(bed_type: str = "general_acute") -> pd.DataFrame:
         )
     beds = world().beds_monthly
     rows = beds[beds["bed_type"] == bed_type].drop(columns="bed_type")
-    return rows.sort_values(["trust_code", "period"]).reset_index(drop=True)
+    return _marked(rows.sort_values(["trust_code", "period"]).reset_index(drop=True))
 
 
 def demo_discharge_monthly_trust() -> pd.DataFrame:
@@ -191,4 +176,4 @@ def demo_discharge_monthly_trust() -> pd.DataFrame:
         criteria to reside) and ``discharged_per_day`` (of those, discharged that day): means
         over the days reported.
     """
-    return world().discharge_monthly.copy()
+    return _marked(world().discharge_monthly.copy())

@@ -1,7 +1,7 @@
 """The synthetic demo world: fictional regions, systems and trusts, and their data.
 
 Everything here is generated from a fixed seed and the summary figures in ``calibration.json``
-(computed from the real panels by :mod:`icsresearch.demo.calibrate`); no published row is used.
+(computed from the real panels by :mod:`icsresearch.panel.calibrate`); no published row is used.
 See :mod:`icsresearch.demo` for the planted effects.
 """
 
@@ -15,8 +15,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from ..panel.columns import INDICATOR_COLUMNS, TRUST_YEAR_COLUMNS
-from ..sources._base import fy_label
+from ..schemas import fy_start
 
 SEED = 20221
 #: Key of the random stream of the latent A&E performance and the ICS-era series, drawn apart
@@ -153,8 +152,19 @@ def _calibration() -> dict:
         return json.load(fh)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one world per seed
 class DemoWorld:
+    """Everything the demo generates; :mod:`icsresearch.panel` builds the demo panels from it.
+
+    The world holds the same kinds of tables as the published files: trust-year values of the
+    indicators published yearly (``values``, with the latent ``_``-prefixed yearly levels the
+    monthly series were drawn from), the staff survey's wellbeing table in the layout of
+    :func:`icsresearch.sources.staff_survey.wellbeing_wide`, and trust-month A&E, beds (by bed
+    type) and discharge tables. The annual A&E, bed, discharge and wellbeing columns of the
+    trust-year panel are computed from these by the panel, with the functions it applies to the
+    published files.
+    """
+
     regions: pd.DataFrame
     icbs_2022: pd.DataFrame
     icbs_2026: pd.DataFrame
@@ -162,7 +172,8 @@ class DemoWorld:
     trusts: pd.DataFrame
     weights: dict[tuple[int, str], pd.DataFrame]
     covariates: dict[int, pd.DataFrame]
-    panel: pd.DataFrame
+    values: pd.DataFrame
+    wellbeing: pd.DataFrame
     ae_monthly: pd.DataFrame
     beds_monthly: pd.DataFrame
     discharge_monthly: pd.DataFrame
@@ -425,11 +436,6 @@ BED_TYPES = (
 )
 
 
-def _fy(period) -> np.ndarray:
-    period = pd.DatetimeIndex(period)
-    return np.asarray(period.year - (period.month < 4), dtype="int64")
-
-
 def _year_value(f: dict, yy: np.ndarray) -> np.ndarray:
     return np.array([f["year_mean"].get(str(y), np.nan) for y in yy], dtype=float)
 
@@ -575,9 +581,6 @@ def _simulate_panel(
             out[col] = np.where(draw < avail, out[col], np.nan)
         frames.append(out)
     panel = pd.concat(frames, ignore_index=True)
-    for col in INDICATOR_COLUMNS:
-        if col.name not in panel:
-            panel[col.name] = np.nan
     # Derived columns, consistent with their definitions.
     panel["occupied_beds"] = (panel["beds_available"] * panel["occupancy_pct"] / 100).round(2)
     panel["beds_available"] = panel["beds_available"].round()
@@ -649,7 +652,7 @@ def _trust_month_grid(codes: np.ndarray, months: pd.DatetimeIndex) -> pd.DataFra
             "trust_code": np.repeat(codes, len(months)),
             "period": np.tile(months.to_numpy(), len(codes)),
         }
-    ).assign(year=lambda d: _fy(d["period"]))
+    ).assign(year=lambda d: fy_start(d["period"]))
 
 
 def _levels(panel: pd.DataFrame, grid: pd.DataFrame, col: str) -> np.ndarray:
@@ -966,40 +969,6 @@ def ae_all_types(ae: pd.DataFrame) -> pd.DataFrame:
     ].sum(min_count=1)
 
 
-def _annual_from_months(
-    panel: pd.DataFrame, ae: pd.DataFrame, beds: pd.DataFrame, discharge: pd.DataFrame
-) -> pd.DataFrame:
-    """The panel's monthly-based columns, with the real panel's functions."""
-    from ..panel.real import ae_annual, beds_annual, discharge_annual
-
-    latent = [c for c in panel if c.startswith("_")]
-    panel = panel.drop(columns=latent + [c for c in FROM_MONTHS if c in panel])
-    ga = beds[beds["bed_type"] == "general_acute"].drop(columns="bed_type")
-    for part in (ae_annual(ae_all_types(ae)), beds_annual(ga), discharge_annual(discharge)):
-        part = part[part["year"].isin(panel["year"].unique())]
-        panel = panel.drop(
-            columns=[c for c in part if c in panel and c not in ("trust_code", "year")]
-        )
-        panel = panel.merge(part, on=["trust_code", "year"], how="left")
-    # Delayed discharges per 100 occupied G&A beds: its documented ratio of two panel columns.
-    panel["delayed_per_100_ga_beds"] = (
-        100
-        * panel["ctr_remaining_per_day"]
-        / panel["ga_beds_occupied"].where(panel["ga_beds_occupied"] > 0)
-    )
-    return panel
-
-
-def _wellbeing_columns(cal: dict, panel: pd.DataFrame) -> pd.DataFrame:
-    from ..panel.real import wellbeing_annual
-
-    annual = wellbeing_annual(_wellbeing(cal, panel))
-    panel = panel.drop(
-        columns=[c for c in annual if c in panel and c not in ("trust_code", "year")]
-    )
-    return panel.merge(annual, on=["trust_code", "year"], how="left")
-
-
 @functools.cache
 def world(seed: int = SEED) -> DemoWorld:
     """The whole demo world, generated once per process (about a second)."""
@@ -1030,12 +999,6 @@ def world(seed: int = SEED) -> DemoWorld:
     beds = _blank(
         beds, cal["beds_monthly"].get("blank_months", []), ["beds_available", "beds_occupied"]
     )
-    values = _annual_from_months(values, ae, beds, discharge)
-    values = _wellbeing_columns(cal, values)
-    panel = values.merge(trusts, on="trust_code", how="left")
-    panel["fy"] = panel["year"].map(fy_label)
-    panel["data_source"] = SYNTHETIC
-    panel = panel.dropna(subset=[c.name for c in INDICATOR_COLUMNS], how="all")
     icbs_2022 = icbs.drop(columns=["_acute", "_population"])
     return DemoWorld(
         regions[["region_code", "region_name"]],
@@ -1045,7 +1008,8 @@ def world(seed: int = SEED) -> DemoWorld:
         trusts,
         weights,
         covariates,
-        panel.reset_index(drop=True),
+        values,
+        _wellbeing(cal, values),
         ae,
         beds,
         discharge,
@@ -1070,18 +1034,3 @@ def _check_planted(trusts: pd.DataFrame) -> None:
         raise AssertionError(  # pragma: no cover - calibration change
             f"PLANTED['ga_occupancy_trust'] ({code}) must be the only acute trust of its system"
         )
-
-
-def trust_year(footprint: int, method: str) -> pd.DataFrame:
-    w = world()
-    weights = w.weights[(footprint, method)].drop_duplicates("trust_code").set_index("trust_code")
-    names = (w.icbs_2022 if footprint == 2022 else w.icbs_2026).set_index("icb_code")["icb_name"]
-    panel = w.panel.copy()
-    panel["icb_code"] = panel["trust_code"].map(weights["icb_code"])
-    panel["icb_weight"] = panel["trust_code"].map(weights["weight"])
-    panel["icb_name"] = panel["icb_code"].map(names)
-    return (
-        panel[[c.name for c in TRUST_YEAR_COLUMNS]]
-        .sort_values(["trust_code", "year"])
-        .reset_index(drop=True)
-    )

@@ -7,8 +7,14 @@
 
 Every panel carries its documentation and provenance in ``DataFrame.attrs`` and through the
 ``.ics`` accessor: ``df.ics.docs`` (label, unit, source, year convention, aggregation rule per
-column), ``df.ics.provenance`` (inputs with sha256, parameters, versions, git revision) and
+column), ``df.ics.provenance`` (the typed :class:`~icsresearch.provenance.Provenance` record:
+inputs with sha256, parameters, versions, git revision, and whether the data are synthetic) and
 ``df.ics.label("shmi")``.
+
+The rows come from one of two providers behind one interface (:mod:`.providers`): the published
+files (``source="real"``) or the synthetic demo world (``source="demo"``). Everything else (the
+trust-type filter, ICS aggregation, monthly ICS series, column types and documentation) is done
+here, once, for both. Options are checked against their types in :mod:`icsresearch.options`.
 
 Real panels are cached as Parquet under ``<cache>/panels/``, keyed by the sha256 of every input
 file, the options and the package version: a changed input or option rebuilds.
@@ -16,19 +22,31 @@ file, the options and the package version: a changed input or option rebuilds.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any
 
 import pandas as pd
 
 from .. import geography
+from .._meta import share
 from ..errors import InvalidParameterError
+from ..options import (
+    Department,
+    Footprint,
+    HarmoniseTo,
+    Level,
+    Source,
+    TrustIcsMethod,
+    check,
+    check_bool,
+)
+from ..provenance import Provenance, of
+from . import providers
 from .accessor import IcsAccessor  # noqa: F401  (registers the .ics accessor)
-from .columns import ICS_YEAR_COLUMNS, TRUST_YEAR_COLUMNS, conform, docs
-
-Source = Literal["demo", "real"]
-SOURCES = ("demo", "real")
-SYNTHETIC_NOTE = "synthetic demo data"
+from .columns import ICS_YEAR_COLUMNS, TRUST_YEAR_COLUMNS, attrs_for, conform, docs
+from .ics import build_ics_year
+from .monthly import monthly
 
 __all__ = [
     "ICS_YEAR_COLUMNS",
@@ -41,13 +59,7 @@ __all__ = [
     "trust_year_panel",
 ]
 
-
-def _check_source(source: str) -> str:
-    if source not in SOURCES:
-        raise InvalidParameterError(
-            f"source={source!r} is not known; use 'demo' (synthetic, offline) or 'real' (published files)."
-        )
-    return source
+_COLUMNS = {"trust_year": TRUST_YEAR_COLUMNS, "ics_year": ICS_YEAR_COLUMNS}
 
 
 def _check_types(trust_types: Sequence[str] | None) -> list[str] | None:
@@ -63,12 +75,35 @@ def _check_types(trust_types: Sequence[str] | None) -> list[str] | None:
     return list(trust_types)
 
 
+def _documented(panel: pd.DataFrame, kind: str, record: Provenance, **extra: Any) -> pd.DataFrame:
+    """``panel`` with its column documentation and provenance record in ``attrs``."""
+    panel.attrs = {
+        "kind": kind,
+        "columns": attrs_for(_COLUMNS[kind]),
+        "provenance": record,
+        # the record's flag, copied for code that reads attrs["synthetic"] (reports, the CLI)
+        "synthetic": record.synthetic,
+        **extra,
+    }
+    return panel
+
+
+def _with_parameters(panel: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """Record the options a panel was made with, in its provenance and ``attrs["parameters"]``."""
+    record = of(panel)
+    attrs = dict(panel.attrs)
+    attrs["provenance"] = dataclasses.replace(record, parameters={**record.parameters, **params})
+    attrs["parameters"] = params  # the same options, where `icsresearch panel build` reads them
+    panel.attrs = share(attrs)
+    return panel
+
+
 def trust_year_panel(
     source: Source = "real",
     *,
-    footprint: geography.Footprint | str = 2022,
-    method: geography.TrustIcsMethod = "headquarters",
-    harmonise_to: geography.HarmoniseTo = "as_reported",
+    footprint: Footprint = 2022,
+    method: TrustIcsMethod = "headquarters",
+    harmonise_to: HarmoniseTo = "as_reported",
     trust_types: Sequence[str] | None = None,
     cache: bool = True,
 ) -> pd.DataFrame:
@@ -80,60 +115,55 @@ def trust_year_panel(
         ``"real"`` (published files through the registry) or ``"demo"`` (the seeded synthetic
         dataset: fictional trusts and systems).
     footprint
-        ICS footprint for ``icb_code``: 2022 (42 ICBs) or 2026 (36 ICBs).
+        ICS footprint for ``icb_code``: 2022 (42 ICBs) or 2026 (36 ICBs); ``"2026"`` is read as
+        2026.
     method
         Trust-to-ICS method for the main ICS: ``"headquarters"``, ``"catchment"`` or
         ``"ae_activity"`` (see :mod:`icsresearch.geography`).
     harmonise_to
         ``"as_reported"`` keeps each year's codes; ``"latest"`` recodes merged trusts to their
         latest code and combines their rows (sums for counts, volume-weighted means for rates);
-        the mapping applied is in ``attrs["code_mapping"]``.
+        the mapping applied is in ``attrs["code_mapping"]`` (empty for the demo, whose fictional
+        trusts never merge).
     trust_types
         Keep only these types (e.g. ``["acute non-specialist"]``).
     cache
-        Reuse a cached build when inputs and options are unchanged.
+        Reuse a cached build when inputs and options are unchanged (real data; the demo is
+        generated in memory).
 
     Returns
     -------
     pandas.DataFrame
-        Columns documented in ``attrs["columns"]`` / ``df.ics.docs``.
+        Columns documented in ``attrs["columns"]`` / ``df.ics.docs``; the provenance record in
+        ``df.ics.provenance``.
     """
-    _check_source(source)
-    fp = geography.check_footprint(footprint)
-    geography.check_method(method)
-    if harmonise_to not in ("as_reported", "latest"):
-        raise InvalidParameterError(
-            f"harmonise_to={harmonise_to!r}: use 'as_reported' or 'latest'."
-        )
+    src = check("source", source, Source)
+    fp = check("footprint", footprint, Footprint)
+    meth = check("method", method, TrustIcsMethod)
+    harmonise = check("harmonise_to", harmonise_to, HarmoniseTo)
     types = _check_types(trust_types)
-    params = {"source": source, "footprint": fp, "method": method, "harmonise_to": harmonise_to}
-    if source == "demo":
-        from ..demo import demo_trust_year
+    use_cache = check_bool("cache", cache)
+    provider = providers.get(src)
+    params = {"source": src, "footprint": fp, "method": meth, "harmonise_to": harmonise}
 
-        panel = demo_trust_year(footprint=fp, method=method)
-    else:
-        from ._cache import cached_build
-        from .real import trust_year
+    def build() -> pd.DataFrame:
+        panel, mapping, record = provider.trust_year(fp, meth, harmonise)
+        return _documented(panel, "trust_year", record, code_mapping=mapping)
 
-        def build():
-            panel, mapping, inputs = trust_year(fp, method, harmonise_to)
-            return panel, {"inputs": inputs, "code_mapping": mapping.to_dict("records")}
-
-        panel = cached_build("trust_year", params, build, use_cache=cache)
+    panel = provider.cached("trust_year", params, build, use_cache)
     if types is not None:
         attrs = panel.attrs
         panel = panel[panel["trust_type"].isin(types)]
         panel.attrs = attrs
     panel = conform(panel, TRUST_YEAR_COLUMNS)
-    panel.attrs["parameters"] = {**params, "trust_types": types}
-    return panel
+    return _with_parameters(panel, {**params, "trust_types": types})
 
 
 def ics_year_panel(
     source: Source = "real",
     *,
-    footprint: geography.Footprint | str = 2022,
-    method: geography.TrustIcsMethod = "headquarters",
+    footprint: Footprint = 2022,
+    method: TrustIcsMethod = "headquarters",
     trust_types: Sequence[str] | None = None,
     cache: bool = True,
 ) -> pd.DataFrame:
@@ -172,54 +202,48 @@ def ics_year_panel(
     >>> ics["icb_code"].nunique(), ics.ics.synthetic
     (42, True)
     """
-    _check_source(source)
-    fp = geography.check_footprint(footprint)
-    geography.check_method(method)
+    src = check("source", source, Source)
+    fp = check("footprint", footprint, Footprint)
+    meth = check("method", method, TrustIcsMethod)
     types = _check_types(trust_types)
-    params = {"source": source, "footprint": fp, "method": method, "trust_types": types}
-    if source == "demo":
-        from ..demo import demo_ics_year
+    use_cache = check_bool("cache", cache)
+    provider = providers.get(src)
+    params = {"source": src, "footprint": fp, "method": meth, "trust_types": types}
 
-        panel = conform(
-            demo_ics_year(footprint=fp, method=method, trust_types=types), ICS_YEAR_COLUMNS
-        )
-        panel.attrs["parameters"] = params
-        return panel
-    from ._cache import cached_build
-    from .ics import build_ics_year
-    from .real import REAL_DATA, ics_covariates
-
-    def build():
+    def build() -> pd.DataFrame:
         trusts = trust_year_panel(
-            "real", footprint=fp, method=method, trust_types=types, cache=cache
+            src, footprint=fp, method=meth, trust_types=types, cache=use_cache
         )
-        weights = geography.trust_ics_weights(method, fp)
-        covariates, cov_inputs = ics_covariates(fp)
-        panel = build_ics_year(trusts, weights, geography.icbs(fp), covariates, REAL_DATA)
-        trust_inputs = trusts.attrs.get("provenance", {}).get("inputs", [])
-        return panel, {"inputs": list(trust_inputs) + cov_inputs}
+        covariates, covariates_record = provider.covariates(fp)
+        panel = build_ics_year(
+            trusts,
+            provider.weights(fp, meth),
+            provider.icbs(fp),
+            covariates,
+            provider.data_source,
+        )
+        return _documented(panel, "ics_year", of(trusts).combine(covariates_record))
 
-    panel = conform(cached_build("ics_year", params, build, use_cache=cache), ICS_YEAR_COLUMNS)
-    panel.attrs["parameters"] = params
-    return panel
+    panel = conform(provider.cached("ics_year", params, build, use_cache), ICS_YEAR_COLUMNS)
+    return _with_parameters(panel, params)
 
 
-def _check_monthly(source: str, level: str, footprint, method: str) -> int:
-    _check_source(source)
-    fp = geography.check_footprint(footprint)
-    geography.check_method(method)
-    if level not in ("trust", "ics"):
-        raise InvalidParameterError(f"level={level!r}: use 'trust' or 'ics'.")
-    return fp
+def _check_monthly(source, level, footprint, method) -> tuple[providers.Provider, str, int, str]:
+    return (
+        providers.get(source),
+        check("level", level, Level),
+        check("footprint", footprint, Footprint),
+        check("method", method, TrustIcsMethod),
+    )
 
 
 def ae_monthly(
     source: Source = "real",
     *,
-    level: Literal["trust", "ics"] = "trust",
-    footprint: geography.Footprint | str = 2022,
-    method: geography.TrustIcsMethod = "headquarters",
-    department: Literal["all", "type1"] = "all",
+    level: Level = "trust",
+    footprint: Footprint = 2022,
+    method: TrustIcsMethod = "headquarters",
+    department: Department = "all",
 ) -> pd.DataFrame:
     """Monthly A&E by trust or ICS: April 2016 - March 2019 and April 2021 - July 2025.
 
@@ -255,20 +279,17 @@ def ae_monthly(
     >>> ae["period"].min().strftime("%Y-%m"), ae["period"].max().strftime("%Y-%m")
     ('2016-04', '2025-07')
     """
-    fp = _check_monthly(source, level, footprint, method)
-    if department not in ("all", "type1"):
-        raise InvalidParameterError(f"department={department!r}: use 'all' or 'type1'.")
-    from .monthly import monthly
-
-    return monthly("ae", source, level, fp, method, department)
+    provider, lvl, fp, meth = _check_monthly(source, level, footprint, method)
+    dept = check("department", department, Department)
+    return monthly("ae", provider, lvl, fp, meth, dept)
 
 
 def beds_monthly(
     source: Source = "real",
     *,
-    level: Literal["trust", "ics"] = "trust",
-    footprint: geography.Footprint | str = 2022,
-    method: geography.TrustIcsMethod = "headquarters",
+    level: Level = "trust",
+    footprint: Footprint = 2022,
+    method: TrustIcsMethod = "headquarters",
     bed_type: str = "general_acute",
 ) -> pd.DataFrame:
     """Monthly beds available and occupied by trust or ICS, April 2022 - August 2025.
@@ -294,18 +315,16 @@ def beds_monthly(
         trust_code (or icb_code), period, year, beds_available, beds_occupied (monthly averages
         of daily counts), occupancy_pct.
     """
-    fp = _check_monthly(source, level, footprint, method)
-    from .monthly import monthly
-
-    return monthly("beds", source, level, fp, method, bed_type)
+    provider, lvl, fp, meth = _check_monthly(source, level, footprint, method)
+    return monthly("beds", provider, lvl, fp, meth, bed_type)
 
 
 def discharge_monthly(
     source: Source = "real",
     *,
-    level: Literal["trust", "ics"] = "trust",
-    footprint: geography.Footprint | str = 2022,
-    method: geography.TrustIcsMethod = "headquarters",
+    level: Level = "trust",
+    footprint: Footprint = 2022,
+    method: TrustIcsMethod = "headquarters",
 ) -> pd.DataFrame:
     """Monthly discharge delays by trust or ICS, April 2022 - August 2025.
 
@@ -327,7 +346,5 @@ def discharge_monthly(
         meeting the criteria to reside), discharged_per_day, remaining_per_day (delayed),
         discharged_pct.
     """
-    fp = _check_monthly(source, level, footprint, method)
-    from .monthly import monthly
-
-    return monthly("discharge", source, level, fp, method, "")
+    provider, lvl, fp, meth = _check_monthly(source, level, footprint, method)
+    return monthly("discharge", provider, lvl, fp, meth, "")

@@ -1,4 +1,10 @@
-"""Parquet cache for built panels, keyed by input hashes, options and package version."""
+"""Parquet cache for built panels, keyed by input hashes, options and package version.
+
+A panel's ``attrs`` travel in the Parquet file's metadata as JSON; its typed provenance record is
+written with :meth:`~icsresearch.provenance.Provenance.to_dict` and rebuilt with
+:meth:`~icsresearch.provenance.Provenance.from_dict`, so a cached panel carries the same record as
+a freshly built one.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +21,12 @@ import pandas as pd
 
 from .. import __version__, config
 from ..data.store import resolve
-from ..provenance import manifest
-from .columns import ICS_YEAR_COLUMNS, TRUST_YEAR_COLUMNS, attrs_for
+from ..provenance import Provenance
 
-#: Bump when the build logic changes in a way that alters a panel built from the same inputs.
-PANEL_FORMAT = 4
+#: Bump when the build logic changes in a way that alters a panel built from the same inputs
+#: (5: attrs["provenance"] is the typed record).
+PANEL_FORMAT = 5
 _META_KEY = b"icsresearch"
-_COLUMNS = {"trust_year": TRUST_YEAR_COLUMNS, "ics_year": ICS_YEAR_COLUMNS}
 
 
 def input_hashes() -> dict[str, str]:
@@ -50,7 +55,9 @@ def _write(df: pd.DataFrame, path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    attrs = df.attrs
+    attrs = dict(df.attrs)
+    if isinstance(attrs.get("provenance"), Provenance):
+        attrs["provenance"] = attrs["provenance"].to_dict()
     plain = df.copy()
     plain.attrs = {}
     table = pa.Table.from_pandas(plain, preserve_index=False)
@@ -73,6 +80,8 @@ def _read(path: Path) -> pd.DataFrame:
 
     table = pq.read_table(path)
     attrs = json.loads((table.schema.metadata or {}).get(_META_KEY, b"{}"))
+    if isinstance(attrs.get("provenance"), dict):
+        attrs["provenance"] = Provenance.from_dict(attrs["provenance"])
     df = table.to_pandas()
     df.attrs = attrs
     return df
@@ -81,24 +90,29 @@ def _read(path: Path) -> pd.DataFrame:
 def cached_build(
     kind: str,
     params: dict[str, Any],
-    build: Callable[[], tuple[pd.DataFrame, dict[str, Any]]],
+    build: Callable[[], pd.DataFrame],
     *,
     use_cache: bool = True,
 ) -> pd.DataFrame:
-    """Return the cached panel for (kind, params, inputs) or build, document and cache it."""
+    """Return the cached panel for (kind, params, inputs), or build and cache it.
+
+    Parameters
+    ----------
+    kind
+        ``"trust_year"`` or ``"ics_year"``.
+    params
+        The options the panel is built with (part of the key).
+    build
+        Makes the documented panel (``attrs`` included) when the cache has none.
+    use_cache
+        False rebuilds (and rewrites the cache) even when a cached panel exists.
+    """
     path = cache_path(kind, params)
     if use_cache and path.is_file():
         try:
             return _read(path)
         except Exception:  # a corrupt cache file is rebuilt, never trusted
             path.unlink(missing_ok=True)
-    df, meta = build()
-    inputs = meta.pop("inputs", [])
-    df.attrs = {
-        "kind": kind,
-        "columns": attrs_for(_COLUMNS[kind]),
-        "provenance": manifest(inputs=inputs, parameters=params),
-        **meta,
-    }
+    df = build()
     _write(df, path)
     return df

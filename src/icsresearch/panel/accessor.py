@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..provenance import Provenance, of
+
 
 @pd.api.extensions.register_dataframe_accessor("ics")
 class IcsAccessor:
-    """``df.ics.docs``, ``df.ics.label(col)``, ``df.ics.provenance``, ``df.ics.synthetic``."""
+    """``df.ics.docs``, ``df.ics.label(col)``, ``df.ics.provenance``, ``df.ics.synthetic``.
+
+    Works on any DataFrame: one the package did not make has no column documentation and an
+    *unknown* provenance (never an NHS source).
+    """
 
     def __init__(self, df: pd.DataFrame):
         self._df = df
@@ -28,23 +34,19 @@ class IcsAccessor:
         return f"{doc['label']} ({unit})" if with_unit and unit else doc["label"]
 
     @property
-    def provenance(self) -> dict:
-        """Inputs (with sha256), parameters, package versions and git revision of the build."""
-        return self._df.attrs.get("provenance", {})
+    def provenance(self) -> Provenance:
+        """The typed record: inputs (with sha256), parameters, versions, git revision, synthetic."""
+        return of(self._df)
 
     @property
-    def synthetic(self) -> bool:
-        """True for panels made from the synthetic demo data."""
-        return bool(self._df.attrs.get("synthetic", False))
+    def synthetic(self) -> bool | None:
+        """True for the synthetic demo data, False for published data, None when unknown."""
+        return self.provenance.synthetic
 
     @property
     def source_note(self) -> str:
-        """One line for figure footers and table captions."""
-        if self.synthetic:
-            return "synthetic demo data (icsresearch.demo): not real NHS organisations"
-        prov = self.provenance
-        rev = prov.get("git_revision", "unknown")
-        return f"NHS Digital / NHS England via icsresearch (git {rev[:12]}); OGL v3"
+        """One line for figure footers and table captions (``"source unknown"`` without a record)."""
+        return self.provenance.source_note
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
         return self.docs.to_html()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..indicators import withhold_partial_systems
-from ..sources._base import fy_label
+from ..schemas import fy_label
 from .aggregate import aggregate
 from .columns import ICS_YEAR_COLUMNS, INDICATOR_COLUMNS
 

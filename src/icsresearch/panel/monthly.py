@@ -18,12 +18,20 @@ recomputed from the sums.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .. import geography
+from ..errors import InvalidParameterError
+from ..provenance import input_record
+from ..schemas import fy_start
+
+if TYPE_CHECKING:
+    from .providers import Provider
 
 #: From this day the discharge files record a non-submission as missing; before it, as 0.
 NON_SUBMISSION_AS_MISSING_FROM = pd.Timestamp("2023-06-01")
@@ -102,16 +110,18 @@ _COLUMN_DOCS = {
 }
 
 
-def _fy(period: pd.Series) -> pd.Series:
-    return (period.dt.year - (period.dt.month < 4)).astype(int)
-
-
 # --- trust-month tables (real data) ------------------------------------------------------------
 
 
 @functools.cache
-def _real_ae_months(department: str) -> tuple[pd.DataFrame, tuple[dict, ...]]:
-    from ..provenance import input_record
+def real_ae_months(department: str) -> tuple[pd.DataFrame, tuple[dict, ...]]:
+    """Trust-months of A&E from the published files, and the input records (cached per process).
+
+    Parameters
+    ----------
+    department
+        ``"all"`` department types or ``"type1"``.
+    """
     from ..sources.ae import read_ae_monthly, read_ae_trust_monthly
 
     old = read_ae_monthly()
@@ -138,14 +148,18 @@ def _real_ae_months(department: str) -> tuple[pd.DataFrame, tuple[dict, ...]]:
 
 
 @functools.cache
-def _real_beds_months(bed_type: str) -> tuple[pd.DataFrame, tuple[dict, ...]]:
-    from ..provenance import input_record
+def real_beds_months(bed_type: str) -> tuple[pd.DataFrame, tuple[dict, ...]]:
+    """Trust-months of beds of one type from the published SitRep, and the input record.
+
+    Parameters
+    ----------
+    bed_type
+        A bed type of the file (``"general_acute"``...).
+    """
     from ..sources.beds import read_beds_monthly
 
     raw = read_beds_monthly()
     if bed_type not in set(raw["bed_type"]):
-        from ..errors import InvalidParameterError
-
         raise InvalidParameterError(
             f"bed_type={bed_type!r} is not in the bed file; choose from "
             f"{sorted(raw['bed_type'].unique())}."
@@ -157,8 +171,8 @@ def _real_beds_months(bed_type: str) -> tuple[pd.DataFrame, tuple[dict, ...]]:
 
 
 @functools.cache
-def _real_discharge_months() -> tuple[pd.DataFrame, tuple[dict, ...]]:
-    from ..provenance import input_record
+def real_discharge_months() -> tuple[pd.DataFrame, tuple[dict, ...]]:
+    """Trust-months of discharge delays from the published files, and the input records."""
     from ..sources.discharge import read_criteria_to_reside_trust, read_discharges_trust
 
     ctr = read_criteria_to_reside_trust()
@@ -202,32 +216,13 @@ def discharge_months(days: pd.DataFrame) -> pd.DataFrame:
     )
     out["patients_per_day"] = out["patients"] / out["days_reported"]
     out["discharged_per_day"] = out["discharged"] / out["days_reported"]
-    out["year"] = _fy(out["period"])
+    out["year"] = fy_start(out["period"])
     return out[
         ["trust_code", "period", "year", "days_reported", "patients_per_day", "discharged_per_day"]
     ]
 
 
 # --- public builders -----------------------------------------------------------------------------
-
-
-def _trust_months(kind: str, source: str, option: str) -> tuple[pd.DataFrame, dict]:
-    """The trust-month table of one series and the attrs describing where it came from."""
-    if source == "demo":
-        from .. import demo
-
-        table = {
-            "ae": lambda: demo.demo_ae_monthly_trust(option),
-            "beds": lambda: demo.demo_beds_monthly_trust(option),
-            "discharge": demo.demo_discharge_monthly_trust,
-        }[kind]()
-        return table, {"synthetic": True}
-    table, records = {
-        "ae": lambda: _real_ae_months(option),
-        "beds": lambda: _real_beds_months(option),
-        "discharge": _real_discharge_months,
-    }[kind]()
-    return table.copy(), {"inputs": [dict(r) for r in records]}
 
 
 def _to_ics(trust: pd.DataFrame, weights: pd.DataFrame, counts: list[str]) -> pd.DataFrame:
@@ -245,14 +240,28 @@ def _rate(num: pd.Series, den: pd.Series, scale: float = 100.0) -> pd.Series:
 
 def monthly(
     kind: str,
-    source: str,
+    provider: Provider,
     level: str,
     footprint: int,
     method: str,
     option: str,
 ) -> pd.DataFrame:
-    """One monthly series (``kind`` = ``"ae"``, ``"beds"`` or ``"discharge"``) by trust or ICS."""
-    trust, attrs = _trust_months(kind, source, option)
+    """One monthly series (``kind`` = ``"ae"``, ``"beds"`` or ``"discharge"``) by trust or ICS.
+
+    Parameters
+    ----------
+    kind
+        The series.
+    provider
+        Where the trust-month table comes from (:mod:`icsresearch.panel.providers`).
+    level
+        ``"trust"`` or ``"ics"``.
+    footprint, method
+        The systems and the trust -> system weights, for ``level="ics"``.
+    option
+        The series' option: A&E department, bed type, or ``""``.
+    """
+    trust, record = provider.trust_months(kind, option)
     if kind == "ae":
         counts = ["attendances", "over_4hr", "admissions"]
     elif kind == "beds":
@@ -264,7 +273,7 @@ def monthly(
         counts = ["days_reported", "patients_per_day", "discharged_per_day", "remaining_per_day"]
     key = "trust_code"
     if level == "ics":
-        weights = geography.trust_ics_weights(method, footprint, source)
+        weights = provider.weights(footprint, method)
         if kind == "ae":
             # A month's rate uses only trusts reporting its numerator, so the ICS share is the
             # pooled share of those trusts (the same rule as the annual panel).
@@ -287,16 +296,18 @@ def monthly(
         out["discharged_pct"] = _rate(out["discharged_per_day"], out["patients_per_day"])
     out = out.sort_values([key, "period"]).reset_index(drop=True)
     out = out.replace([np.inf, -np.inf], np.nan)
+    params = {
+        "series": kind,
+        "source": provider.source,
+        "level": level,
+        "footprint": footprint,
+        "method": method,
+        "option": option,
+    }
     out.attrs = {
-        **attrs,
-        "parameters": {
-            "series": kind,
-            "source": source,
-            "level": level,
-            "footprint": footprint,
-            "method": method,
-            "option": option,
-        },
+        "provenance": dataclasses.replace(record, parameters={**record.parameters, **params}),
+        "synthetic": record.synthetic,
+        "parameters": params,
         "columns": {c: _COLUMN_DOCS[c] for c in out.columns if c in _COLUMN_DOCS},
     }
     return out

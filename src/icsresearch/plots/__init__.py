@@ -6,6 +6,11 @@ with "synthetic demo data", and returns a :class:`~icsresearch.plots.style.PlotR
 the matplotlib ``Figure`` **and** the data behind it (``.fig``, ``.data``, ``.summary``,
 ``.tables``), so a report can save both (``result.save("out/funnel")``).
 
+The footer's source (``source_note=``; ``source=`` is its deprecated name) and the stamp come from
+the provenance record of what is drawn (:func:`icsresearch.provenance.of`: a table's, or a model
+result's, which is that of the data it was fitted on): a figure of demo data, directly or through
+a model, is always stamped, and data without a record say "source unknown", never an NHS source.
+
 Submodules are imported on first use: ``import icsresearch.plots`` is cheap, and matplotlib is
 imported only when a chart function (or :mod:`.style`) is used.
 

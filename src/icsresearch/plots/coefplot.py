@@ -4,6 +4,10 @@ Accepts tidy tables (``term, estimate, ci_low, ci_high`` and optionally ``model`
 a ``.tidy()`` method (the project's ``RegressionResult``, pyfixest models), or a dict/list of
 them. pyfixest's column names (``Estimate``, ``2.5%``, ``97.5%``, index ``Coefficient``) and
 broom's (``conf.low``, ``conf.high``) are recognised.
+
+The footer and the "synthetic demo data" stamp come from the provenance of every input: a
+result's record (the data it was fitted on) or a table's, so a model fitted on the demo data is
+always stamped.
 """
 
 from __future__ import annotations
@@ -77,7 +81,7 @@ def _from_object(obj: Any, alpha: float, exponentiate: bool, where: str) -> pd.D
     )
 
 
-def _collect(results, alpha: float, exponentiate: bool) -> pd.DataFrame:
+def _collect(results, alpha: float, exponentiate: bool) -> tuple[pd.DataFrame, list[Any]]:
     if isinstance(results, pd.DataFrame) or hasattr(results, "tidy"):
         items: list[tuple[str | None, Any]] = [(None, results)]
     elif isinstance(results, Mapping):
@@ -93,6 +97,7 @@ def _collect(results, alpha: float, exponentiate: bool) -> pd.DataFrame:
         raise InvalidParameterError("coef_plot: no results given")
     frames = []
     exp_flags = []
+    sources = [obj for _, obj in items]
     for i, (name, obj) in enumerate(items, start=1):
         df = _from_object(obj, alpha, exponentiate, f"#{i}" if name is None else repr(name))
         if "model" not in df.columns:
@@ -120,8 +125,7 @@ def _collect(results, alpha: float, exponentiate: bool) -> pd.DataFrame:
         df["_alpha"] = df.attrs.get("alpha")
     out = pd.concat(frames, ignore_index=True)
     out.attrs["exponentiated"] = exp_flags[0]
-    out.attrs["synthetic"] = any(style.is_synthetic(df) for df in frames)
-    return out
+    return out, sources
 
 
 def coef_plot(
@@ -136,10 +140,11 @@ def coef_plot(
     log_scale: bool | None = None,
     xlabel: str | None = None,
     title: str | None = None,
-    source: str | None = None,
+    source_note: str | None = None,
     note: str | None = None,
     synthetic: bool | None = None,
     ax=None,
+    source: str | None = None,
 ) -> style.PlotResult:
     """Point estimates and confidence intervals, terms down the side, models dodged.
 
@@ -162,18 +167,21 @@ def coef_plot(
         Vertical reference line (default 1 on the ratio scale, else 0).
     log_scale
         Log x axis (default: on for ratios).
-    xlabel, title, source, note, ax
-        As the other charts.
+    xlabel, title, source_note, note, ax
+        As the other charts; the footer's source defaults to the inputs' provenance.
     synthetic
-        Stamp "synthetic demo data" (default: any input table's ``attrs["synthetic"]``).
+        Stamp "synthetic demo data" (default: when any input's provenance is synthetic, a
+        result's being that of the data it was fitted on; ``False`` for demo data is an error).
+    source
+        Deprecated name of ``source_note``.
 
     Returns
     -------
     PlotResult
         ``.data``: ``model, term, label, estimate, ci_low, ci_high, y`` (plot position).
     """
-    data = _collect(results, alpha, exponentiate)
-    synthetic = bool(data.attrs.get("synthetic")) if synthetic is None else bool(synthetic)
+    source_note = style.source_note_renamed(source_note, source)
+    data, inputs = _collect(results, alpha, exponentiate)
     ratio = bool(data.attrs.get("exponentiated"))
     bad = data[
         (data["ci_low"] > data["estimate"] + 1e-12) | (data["ci_high"] < data["estimate"] - 1e-12)
@@ -261,7 +269,9 @@ def coef_plot(
             ax.set_title(title)
         if k > 1:
             style.outside_legend(ax, title="Model")
-        style.finish_figure(fig, source=source, note=note, synthetic=synthetic)
+        style.finish_figure(
+            fig, source_note=source_note, note=note, synthetic=synthetic, data=inputs
+        )
     out = data[["model", "term", "label", "estimate", "ci_low", "ci_high", "y"]].reset_index(
         drop=True
     )

@@ -495,10 +495,11 @@ def funnel_plot(
     ylabel: str | None = None,
     xlabel: str | None = None,
     title: str | None = None,
-    source: str | None = None,
+    source_note: str | None = None,
     note: str | None = None,
     synthetic: bool | None = None,
     ax=None,
+    source: str | None = None,
 ) -> style.PlotResult:
     """Draw a funnel plot (see :func:`funnel_data` for the statistics).
 
@@ -518,12 +519,16 @@ def funnel_plot(
         ``"per 1,000"`` etc. with a multiplier).
     ylabel, xlabel, title
         Axis labels and title (the x label defaults to the denominator's documented label).
-    source, note
-        Footer text (default: from ``data.attrs`` when the table came from a reader).
+    source_note, note
+        Footer text (default: from ``data``'s provenance: a reader's registry entry and file,
+        a panel's record, or "source unknown").
     synthetic
-        Stamp "synthetic demo data" (default: ``data.attrs["synthetic"]``).
+        Stamp "synthetic demo data" (default: when ``data``'s provenance is synthetic; ``False``
+        for demo data is an error).
     ax
         Draw into this axes instead of a new figure.
+    source
+        Deprecated name of ``source_note``.
 
     Returns
     -------
@@ -531,6 +536,7 @@ def funnel_plot(
         ``.data`` per unit (see :class:`FunnelAnalysis`), ``.tables["limits"]`` the limit
         curves, ``.summary`` the target, phi/tau2 and flag counts.
     """
+    source_note = style.source_note_renamed(source_note, source)
     fa = funnel_data(
         data,
         numerator=numerator,
@@ -549,7 +555,6 @@ def funnel_plot(
         label=label,
         highlight=highlight,
     )
-    synthetic = style.is_synthetic(data) if synthetic is None else bool(synthetic)
     if units is None:
         mult = fa.summary["multiplier"]
         if kind == "proportion":
@@ -570,7 +575,7 @@ def funnel_plot(
             ax.set_title(title)
         method_note = fa.summary["method_note"]
         note = f"{note}; {method_note}" if note else _join(style.provenance_note(data), method_note)
-        style.finish_figure(fig, source=source, note=note, synthetic=synthetic, data=data)
+        style.finish_figure(fig, source_note=source_note, note=note, synthetic=synthetic, data=data)
         hl = fa.data[fa.data["highlighted"] & (fa.data["flag"] != "excluded")]
         if len(hl):
             style.place_labels(

@@ -33,10 +33,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataFileError, InvalidParameterError
+from ..options import Footprint, check
 from . import style
 
 LAYOUT_FILE = Path(__file__).resolve().parent.parent / "tables" / "ics_tile_layout.csv"
-FOOTPRINTS = ("2022", "2026")
 
 #: ONS codes issued on 1 April 2023 after the Surrey Heartlands / Sussex boundary change.
 ONS_CODES_2023 = {"E54000063": "QXU", "E54000064": "QNX"}
@@ -66,13 +66,13 @@ def _layout_all() -> pd.DataFrame:
     return df
 
 
-def tile_layout(footprint: str | int = "2022") -> pd.DataFrame:
+def tile_layout(footprint: Footprint = 2022) -> pd.DataFrame:
     """The tile layout of the 42 ICBs (``"2022"``) or the 36 systems from April 2026 (``"2026"``).
 
     Parameters
     ----------
     footprint
-        ``"2022"`` or ``"2026"`` (an int is accepted).
+        2022 or 2026 (``"2022"`` is read as 2022).
 
     Returns
     -------
@@ -85,9 +85,7 @@ def tile_layout(footprint: str | int = "2022") -> pd.DataFrame:
     >>> len(tile_layout("2022")), len(tile_layout("2026"))
     (42, 36)
     """
-    fp = str(footprint)
-    if fp not in FOOTPRINTS:
-        raise InvalidParameterError(f"footprint must be one of {FOOTPRINTS}, got {footprint!r}")
+    fp = str(check("footprint", footprint, Footprint))  # the layout file keys footprints as text
     df = _layout_all()
     return df[df["footprint"] == fp].reset_index(drop=True).copy()
 
@@ -130,7 +128,7 @@ def _normalise_codes(codes: pd.Series, footprint: str, what: str) -> pd.Series:
     if unknown:
         other = "2026" if footprint == "2022" else "2022"
         hint = (
-            f" They look like {other} codes: pass footprint='{other}'."
+            f" They look like {other} codes: pass footprint={other}."
             if all(u in _code_map(other) for u in unknown)
             else " Use ODS Q-codes (e.g. 'QYG') or ONS E54 codes."
         )
@@ -271,7 +269,7 @@ def tile_map(
     *,
     value: str | None = None,
     code: str = "icb_code",
-    footprint: str | int = "2022",
+    footprint: Footprint = 2022,
     highlight: str | None = None,
     categorical: bool | None = None,
     cmap=None,
@@ -282,10 +280,11 @@ def tile_map(
     value_format: str | None = None,
     show_values: bool = True,
     title: str | None = None,
-    source: str | None = None,
+    source_note: str | None = None,
     note: str | None = None,
     synthetic: bool | None = None,
     ax=None,
+    source: str | None = None,
 ) -> style.PlotResult:
     """A tile map of the ICSs coloured by an indicator, one system outlined.
 
@@ -300,7 +299,7 @@ def tile_map(
         Column of system codes: ODS Q-codes, or (2022) ONS E54 codes, including the 2023
         codes E54000063/64 for Surrey Heartlands/Sussex.
     footprint
-        ``"2022"`` (42 ICBs) or ``"2026"`` (36 systems).
+        2022 (42 ICBs) or 2026 (36 systems); ``"2026"`` is read as 2026.
     highlight
         A system code to outline (thick border, bold label).
     categorical
@@ -315,15 +314,18 @@ def tile_map(
         Format spec for values printed on tiles, e.g. ``".1f"``.
     show_values
         Print each value under the tile label.
-    title, source, note, synthetic, ax
-        As the other charts.
+    title, source_note, note, synthetic, ax
+        As the other charts (footer and stamp by default from ``data``'s provenance).
+    source
+        Deprecated name of ``source_note``.
 
     Returns
     -------
     PlotResult
         ``.data``: one row per tile (layout columns, ``value``, ``colour``, ``highlighted``).
     """
-    fp = str(footprint)
+    source_note = style.source_note_renamed(source_note, source)
+    fp = str(check("footprint", footprint, Footprint))
     lay = tile_layout(fp)
     what = "tile map data"
     if data is None and value is None:
@@ -337,7 +339,6 @@ def tile_map(
         hl = _normalise_codes(pd.Series([highlight]), fp, "highlight").iloc[0]
     values = values.reindex(lay["icb_code"])
     colours, mapper, is_cat = _colours(values, categorical, cmap, vmin, vmax)
-    synthetic = style.is_synthetic(data) if synthetic is None else bool(synthetic)
     if legend_label is None:
         doc_label, doc_unit = style.column_doc(data, value) if value else (None, None)
         legend_label = style.axis_label(doc_label or value, units or doc_unit)
@@ -358,9 +359,9 @@ def tile_map(
         ax.set_title(title or f"Integrated care systems ({fp} footprint, {len(lay)} systems)")
         layout_note = f"tile layout: icsresearch ics_tile_layout.csv ({fp})"
         note = f"{note}; {layout_note}" if note else layout_note
-        style.finish_figure(fig, source=source, note=note, synthetic=synthetic, data=data)
+        style.finish_figure(fig, source_note=source_note, note=note, synthetic=synthetic, data=data)
     summary = {
-        "footprint": fp,
+        "footprint": int(fp),
         "n_systems": len(lay),
         "n_with_data": int(out["value"].notna().sum()),
         "missing": out.loc[out["value"].isna(), "icb_code"].tolist(),
@@ -530,10 +531,11 @@ def choropleth(
     units: str | None = None,
     legend_label: str | None = None,
     title: str | None = None,
-    source: str | None = None,
+    source_note: str | None = None,
     note: str | None = None,
     synthetic: bool | None = None,
     ax=None,
+    source: str | None = None,
 ) -> style.PlotResult:
     """A choropleth of ICB boundary polygons, one system outlined.
 
@@ -553,8 +555,11 @@ def choropleth(
         A system to outline and label (label default: its name in the layout table or code).
     categorical, cmap, vmin, vmax, units, legend_label
         Colouring as :func:`tile_map`.
-    title, source, note, synthetic, ax
-        As the other charts.
+    title, source_note, note, synthetic, ax
+        As the other charts (footer and stamp by default from the provenance of ``data`` and
+        ``polygons``).
+    source
+        Deprecated name of ``source_note``.
 
     Returns
     -------
@@ -566,6 +571,7 @@ def choropleth(
     from matplotlib.collections import PatchCollection
     from matplotlib.patches import PathPatch
 
+    source_note = style.source_note_renamed(source_note, source)
     what = "choropleth polygons"
     if not isinstance(polygons, pd.DataFrame):
         raise InvalidParameterError(f"{what}: expected a DataFrame, got {type(polygons).__name__}")
@@ -617,7 +623,6 @@ def choropleth(
     lonlat = bool(np.all(np.abs(all_xy[:, 0]) <= 180) and np.all(np.abs(all_xy[:, 1]) <= 90))
     lat0 = float((all_xy[:, 1].min() + all_xy[:, 1].max()) / 2) if lonlat else None
 
-    synthetic = style.is_synthetic(data, polygons) if synthetic is None else bool(synthetic)
     if legend_label is None and value:
         doc_label, doc_unit = style.column_doc(data, value)
         legend_label = style.axis_label(doc_label or value, units or doc_unit)
@@ -684,23 +689,13 @@ def choropleth(
         if title:
             ax.set_title(title)
         # footer: the indicator's source and the boundaries' source
-        if source is None:
-            source = (
-                "; ".join(
-                    s
-                    for s in (style.source_from_attrs(data), style.source_from_attrs(polygons))
-                    if s
-                )
-                or None
-            )
-        if note is None:
-            note = (
-                "; ".join(
-                    s for s in (style.provenance_note(data), style.provenance_note(polygons)) if s
-                )
-                or None
-            )
-        style.add_footer(fig, source, note=note, synthetic=synthetic)
+        style.finish_figure(
+            fig,
+            source_note=source_note,
+            note=note,
+            synthetic=synthetic,
+            data=[data, polygons],
+        )
 
     anchors = [_label_point(p) for p in shapes]
     out = pd.DataFrame(

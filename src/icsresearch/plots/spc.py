@@ -483,10 +483,11 @@ def spc_chart(
     ylabel: str | None = None,
     xlabel: str | None = None,
     title: str | None = None,
-    source: str | None = None,
+    source_note: str | None = None,
     note: str | None = None,
     synthetic: bool | None = None,
     ax=None,
+    source: str | None = None,
 ) -> style.PlotResult:
     """Draw an XmR chart with Making Data Count colouring and icon labels.
 
@@ -498,10 +499,13 @@ def spc_chart(
         Units of the value axis (e.g. ``"%"``, ``"days"``); default from ``data.attrs``.
     ylabel, xlabel, title
         Axis labels and title.
-    source, note, synthetic
-        Footer text and the demo-data stamp (defaults from ``data.attrs``).
+    source_note, note, synthetic
+        Footer text and the demo-data stamp (defaults from ``data``'s provenance; ``False`` for
+        demo data is an error).
     ax
         Draw into this axes.
+    source
+        Deprecated name of ``source_note``.
 
     Returns
     -------
@@ -509,6 +513,7 @@ def spc_chart(
         ``.data``: the per-point table of :class:`SPCAnalysis`; ``.summary``: variation and
         assurance labels, phases and warnings.
     """
+    source_note = style.source_note_renamed(source_note, source)
     sa = spc_analysis(
         data,
         value=value,
@@ -521,7 +526,6 @@ def spc_chart(
         shift_run=shift_run,
         trend_run=trend_run,
     )
-    synthetic = style.is_synthetic(data) if synthetic is None else bool(synthetic)
     if isinstance(data, pd.DataFrame) and value:
         doc_label, doc_unit = style.column_doc(data, value)
         ylabel = ylabel or doc_label or value
@@ -542,7 +546,7 @@ def spc_chart(
         prov = style.provenance_note(data)
         if prov:
             note = f"{prov}; {note}"
-        style.finish_figure(fig, source=source, note=note, synthetic=synthetic, data=data)
+        style.finish_figure(fig, source_note=source_note, note=note, synthetic=synthetic, data=data)
     return style.PlotResult(fig, sa.data, sa.summary, kind="spc")
 
 

@@ -15,7 +15,9 @@ scale too). Colour is never the only carrier of meaning: series also differ in l
 marker, highlighted units are labelled, and SPC/funnel flags are in the returned data as text.
 
 Every figure carries a footer ``Source: ... | Produced <date> | <provenance note>`` and, when made
-from demo data, the words "synthetic demo data" (in the footer, a badge and a watermark).
+from demo data, the words "synthetic demo data" (in the footer, a badge and a watermark). Both come
+from the provenance record of what the figure draws (:func:`provenance_of`), tables and model
+results alike.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..errors import InvalidParameterError
+from ..options import check_bool, renamed
+from ..provenance import Provenance, of
 
 # --- colours --------------------------------------------------------------------------------
 
@@ -195,13 +199,60 @@ def new_figure(ax=None, figsize: tuple[float, float] | None = None):
 # --- footer, provenance and the synthetic stamp ---------------------------------------------
 
 
-def is_synthetic(*frames: Any) -> bool:
-    """Whether any of the inputs says it is demo data (``attrs["synthetic"]`` truthy)."""
-    for f in frames:
-        attrs = getattr(f, "attrs", None)
-        if isinstance(attrs, dict) and attrs.get("synthetic"):
-            return True
-    return False
+def provenance_of(*objs: Any) -> Provenance:
+    """The provenance record of what a figure draws: tables and model results, combined.
+
+    Each object's record is read with :func:`icsresearch.provenance.of` (a table's
+    ``attrs["provenance"]``, a result's ``.provenance``); several are combined (synthetic if any
+    is). Nothing given, or nothing documented, is *unknown*.
+
+    Parameters
+    ----------
+    objs
+        The data frames and results drawn (``None`` entries are skipped).
+    """
+    records = [of(o) for o in objs if o is not None]
+    if not records:
+        return Provenance.unknown()
+    return records[0] if len(records) == 1 else records[0].combine(*records[1:])
+
+
+def is_synthetic(*objs: Any) -> bool:
+    """Whether any of the inputs is the synthetic demo data, by its provenance record."""
+    return provenance_of(*objs).synthetic is True
+
+
+def source_note_renamed(source_note: str | None, source: str | None) -> str | None:
+    """``source=`` is the old name of ``source_note=``: accepted for one release, with a warning.
+
+    Parameters
+    ----------
+    source_note
+        The value given for the new name.
+    source
+        The value given for the old name (``None`` when not given).
+    """
+    if source is None:
+        return source_note
+    if source_note is not None:
+        raise InvalidParameterError(
+            "give the footer's source once, as source_note=...; source= is its old name."
+        )
+    # user -> chart function -> this helper -> renamed -> warnings.warn
+    return renamed("source", source, "source_note", source, stacklevel=4)
+
+
+def _stamp(synthetic: bool | None, record: Provenance) -> bool:
+    """Whether to stamp: the data's record decides; ``synthetic=True`` adds a stamp."""
+    if synthetic is None:
+        return record.synthetic is True
+    check_bool("synthetic", synthetic)
+    if record.synthetic is True and not synthetic:
+        raise InvalidParameterError(
+            "synthetic=False, but the data drawn are the synthetic demo data (their provenance "
+            "says so), and every figure of demo data carries the stamp. Leave synthetic unset."
+        )
+    return synthetic
 
 
 def source_from_attrs(df: Any) -> str | None:
@@ -236,7 +287,7 @@ def provenance_note(df: Any) -> str | None:
 
 
 def footer_text(
-    source: str | None,
+    source_note: str | None,
     note: str | None = None,
     produced: _dt.date | str | None = None,
     synthetic: bool = False,
@@ -246,7 +297,7 @@ def footer_text(
         produced = _dt.date.today()
     if isinstance(produced, _dt.date):
         produced = produced.isoformat()
-    src = source or ("icsresearch " + SYNTHETIC_TEXT if synthetic else "not stated")
+    src = source_note or ("icsresearch " + SYNTHETIC_TEXT if synthetic else "not stated")
     parts = [f"Source: {src}", f"Produced {produced}"]
     notes = [n for n in (note,) if n]
     if synthetic and SYNTHETIC_TEXT not in " ".join([src, *notes]).lower():
@@ -257,11 +308,13 @@ def footer_text(
 
 def add_footer(
     fig,
-    source: str | None = None,
+    source_note: str | None = None,
     *,
     note: str | None = None,
     produced: _dt.date | str | None = None,
-    synthetic: bool = False,
+    synthetic: bool | None = None,
+    data: Any = None,
+    source: str | None = None,
 ):
     """Write the footer on ``fig`` (replacing an earlier one) and, for demo data, the stamp.
 
@@ -269,24 +322,40 @@ def add_footer(
     ----------
     fig
         A matplotlib Figure.
-    source
-        Who published the data, e.g. ``"NHS England, A&E Attendances and Emergency Admissions"``.
+    source_note
+        Who published the data, e.g. ``"NHS England, A&E Attendances and Emergency Admissions"``
+        (default: what ``data``'s provenance says, ``"source unknown"`` without one).
     note
         Provenance: file, sha256, method notes...
     produced
         Date produced (default today).
     synthetic
-        Stamp "synthetic demo data" visibly on the figure (footer, badge and watermark).
+        Stamp "synthetic demo data" visibly on the figure (footer, badge and watermark). By
+        default the provenance of ``data`` decides; ``False`` for demo data is an error.
+    data
+        What the figure draws (a table, a model result, or a list of them): its provenance
+        gives the default source and the stamp, so a figure of demo data is always stamped.
+    source
+        Deprecated name of ``source_note``.
 
     Returns
     -------
     matplotlib.text.Text
         The footer text artist.
     """
+    source_note = source_note_renamed(source_note, source)
+    objs = data if isinstance(data, (list, tuple)) else (data,)
+    record = provenance_of(*objs)
+    stamped = _stamp(synthetic, record)
+    if source_note is None and data is not None:
+        source_note = record.source_note
+    return _draw_footer(fig, footer_text(source_note, note, produced, stamped), stamped)
+
+
+def _draw_footer(fig, text: str, synthetic: bool):
     for t in list(fig.texts):
         if t.get_gid() in (_FOOTER_GID, _BADGE_GID):
             t.remove()
-    text = footer_text(source, note, produced, synthetic)
     width_in = fig.get_figwidth()
     badge_in = 1.6 if synthetic else 0.0
     # DejaVu Sans averages ~0.55 em per character; 0.6 leaves room for wide runs (digits, capitals)
@@ -367,18 +436,48 @@ def figure_text(fig) -> str:
 def finish_figure(
     fig,
     *,
-    source: str | None,
-    note: str | None,
-    synthetic: bool,
+    source_note: str | None = None,
+    note: str | None = None,
+    synthetic: bool | None = None,
     data: Any = None,
     produced: _dt.date | str | None = None,
+    source: str | None = None,
 ) -> None:
-    """Footer with source/provenance taken from ``data.attrs`` when not given."""
-    if source is None and data is not None:
-        source = source_from_attrs(data)
-    if note is None and data is not None:
-        note = provenance_note(data)
-    add_footer(fig, source, note=note, produced=produced, synthetic=synthetic)
+    """The footer of a chart, with its source, note and stamp read from what it draws.
+
+    Parameters
+    ----------
+    fig
+        The figure.
+    source_note
+        The ``Source:`` text; by default a reader's registry entry (publisher, description,
+        years), else the provenance record's note (published files, the synthetic demo data, or
+        ``"source unknown"``).
+    note
+        Provenance or method note; by default a reader's file and sha256.
+    synthetic
+        Stamp the figure; by default when ``data``'s provenance is synthetic (``False`` for demo
+        data is an error).
+    data
+        The table(s) or model result(s) drawn (one object, or a list of them).
+    produced
+        Date produced (default today).
+    source
+        Deprecated name of ``source_note``.
+    """
+    source_note = source_note_renamed(source_note, source)
+    objs = data if isinstance(data, (list, tuple)) else (data,)
+    record = provenance_of(*objs)
+    if source_note is None:
+        named = [s for s in (source_from_attrs(o) for o in objs) if s]
+        source_note = (
+            "; ".join(named) if named else (record.source_note if data is not None else None)
+        )
+    if note is None:
+        notes = [n for n in (provenance_note(o) for o in objs) if n]
+        note = "; ".join(notes) or None
+    stamped = _stamp(synthetic, record)
+    _draw_footer(fig, footer_text(source_note, note, produced, stamped), stamped)
 
 
 # --- labels and formats ---------------------------------------------------------------------

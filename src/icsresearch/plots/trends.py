@@ -43,10 +43,11 @@ def trend_plot(
     ylabel: str | None = None,
     title: str | None = None,
     zero_based: bool = False,
-    source: str | None = None,
+    source_note: str | None = None,
     note: str | None = None,
     synthetic: bool | None = None,
     ax=None,
+    source: str | None = None,
 ) -> style.PlotResult:
     """Lines by financial year, one per series, with gap years shown as gaps.
 
@@ -68,8 +69,11 @@ def trend_plot(
         Labels.
     zero_based
         Start the y axis at 0.
-    source, note, synthetic, ax
-        As the other charts.
+    source_note, note, synthetic, ax
+        As the other charts: the footer's source and note, the demo-data stamp (by default from
+        ``data``'s provenance) and an axes to draw into.
+    source
+        Deprecated name of ``source_note``.
 
     Returns
     -------
@@ -77,6 +81,7 @@ def trend_plot(
         ``.data``: ``series, year, financial_year, value, role`` over the full run of years
         (missing years present with ``value`` NaN); ``.summary``: years, gap years per series.
     """
+    source_note = style.source_note_renamed(source_note, source)
     what = "trend data"
     style.require_columns(data, [value, year, series], what)
     years = _years(data, year, what)
@@ -120,8 +125,6 @@ def trend_plot(
     doc_label, doc_unit = style.column_doc(data, value)
     units = units or doc_unit
     ylabel = ylabel or doc_label or value
-    synthetic = style.is_synthetic(data) if synthetic is None else bool(synthetic)
-
     with style.house_style():
         fig, ax = style.new_figure(ax, figsize=(8.5, 4.8))
         others = iter(
@@ -192,7 +195,7 @@ def trend_plot(
         if title:
             ax.set_title(title)
         style.outside_legend(ax)
-        style.finish_figure(fig, source=source, note=note, synthetic=synthetic, data=data)
+        style.finish_figure(fig, source_note=source_note, note=note, synthetic=synthetic, data=data)
     summary = {
         "series": order,
         "focus": focus,
@@ -245,7 +248,7 @@ def ics_vs_england(
     ics_name, region_name, england_name
         Legend names.
     **kwargs
-        Passed to :func:`trend_plot` (``units``, ``ylabel``, ``title``, ``source``...).
+        Passed to :func:`trend_plot` (``units``, ``ylabel``, ``title``, ``source_note``...).
 
     Returns
     -------
@@ -260,8 +263,8 @@ def ics_vs_england(
     long = pd.concat(parts, ignore_index=True)
     first = ics if isinstance(ics, pd.DataFrame) else england
     long.attrs = dict(getattr(first, "attrs", {}) or {})
-    if any(style.is_synthetic(p) for p in (ics, england, region) if p is not None):
-        long.attrs["synthetic"] = True
+    # the figure's provenance is that of every part (synthetic if any part is)
+    long.attrs["provenance"] = style.provenance_of(ics, england, region)
     return trend_plot(
         long,
         value=value,

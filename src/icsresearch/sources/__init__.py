@@ -2,7 +2,8 @@
 
 Each reader takes an optional ``path`` (a user-supplied file in the published layout, read without
 the hash check) and returns a tidy DataFrame whose ``attrs`` document every column and record where
-the data came from. :func:`read` dispatches by registry name; :func:`schema` returns a reader's
+the data came from (``attrs["provenance"]``, a :class:`~icsresearch.provenance.Provenance` of the
+one file read). :func:`read` dispatches by registry name; :func:`schema` returns a reader's
 column documentation without reading anything.
 """
 
@@ -17,7 +18,7 @@ from ..data.registry import get
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ._base import Schema
+    from ..schemas import Schema
 
 
 def _reader_parts(name: str) -> tuple[str, str]:
@@ -71,7 +72,7 @@ def schema(name: str) -> Schema:
         The columns the reader returns, with label, unit, description and year convention;
         nothing is read.
     """
-    from ._base import Schema
+    from ..schemas import Schema
 
     module, _ = _reader_parts(name)
     mod = importlib.import_module(module)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,17 @@ import pandas as pd
 from ..data.registry import get as registry_get
 from ..data.store import ResolvedFile, resolve
 from ..errors import DataFileError
+from ..provenance import InputFile, Provenance
+
+# Schemas and the year convention live in the leaf module; readers import them from here.
+from ..schemas import (  # noqa: F401
+    YEAR_CONVENTION,
+    Column,
+    Schema,
+    column_docs,
+    fy_label,
+    fy_start,
+)
 
 #: Tokens that published NHS files use for "no value". ``*`` and ``..`` mark suppression (small
 #: numbers hidden for disclosure control): they stay missing and are never back-calculated.
@@ -48,62 +58,6 @@ MISSING_TOKENS = frozenset(
     }
 )
 
-YEAR_CONVENTION = (
-    "`year` is the financial year start: 2012 means 2012/13 (1 April 2012 - 31 March 2013). "
-    "Each table keeps the source's own date or year column alongside."
-)
-
-
-@dataclass(frozen=True)
-class Column:
-    """Documentation of one output column."""
-
-    name: str
-    label: str
-    unit: str = ""
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class Schema:
-    """What a reader returns for one registry file.
-
-    Attributes
-    ----------
-    dataset
-        Registry name.
-    columns
-        Output columns, in order.
-    year_convention
-        How the source dates its values and how ``year`` was derived from them.
-    notes
-        Quirks a researcher should know.
-    """
-
-    dataset: str
-    columns: tuple[Column, ...]
-    year_convention: str = ""
-    notes: str = ""
-    key: tuple[str, ...] = field(default=())
-    #: Further registry names read by the same reader into the same columns (e.g. one SitRep
-    #: workbook per month); ``dataset`` is then the first of them.
-    family: tuple[str, ...] = field(default=())
-
-    @property
-    def names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-    def covers(self, name: str) -> bool:
-        """True if this schema documents registry file ``name``."""
-        return name == self.dataset or name in self.family
-
-    def doc(self) -> pd.DataFrame:
-        """The column documentation as a table (name, label, unit, description)."""
-        return pd.DataFrame(
-            [(c.name, c.label, c.unit, c.description) for c in self.columns],
-            columns=["column", "label", "unit", "description"],
-        )
-
 
 def finish(
     df: pd.DataFrame,
@@ -114,8 +68,11 @@ def finish(
 ) -> pd.DataFrame:
     """Order columns as documented and attach provenance and documentation in ``df.attrs``.
 
-    ``coverage`` (from :func:`completeness`) is stored as ``attrs["completeness"]``: what the file
-    covers and how much of it is missing, reported rather than filled.
+    ``attrs["provenance"]`` is the typed record (:class:`~icsresearch.provenance.Provenance`:
+    published data, this one file); the same facts stay at the top level (``source``, ``path``,
+    ``sha256``, ``verified``), where users of the readers look for them. ``coverage`` (from
+    :func:`completeness`) is stored as ``attrs["completeness"]``: what the file covers and how
+    much of it is missing, reported rather than filled.
     """
     missing = [c for c in schema.names if c not in df.columns]
     if missing:  # a bug in the reader, not in the user's file
@@ -137,6 +94,10 @@ def finish(
         "verified": src.verified,
         "year_convention": schema.year_convention,
         "columns": column_docs(schema),
+        "provenance": Provenance(
+            synthetic=False,
+            inputs=(InputFile(src.name, str(src.path), src.sha256, src.verified),),
+        ),
     }
     if coverage is not None:
         out.attrs["completeness"] = coverage
@@ -203,14 +164,6 @@ def completeness(
     return out
 
 
-def column_docs(schema: Schema) -> dict[str, dict[str, str]]:
-    """``{column: {label, unit, description}}``, the form stored in ``DataFrame.attrs["columns"]``."""
-    return {
-        c.name: {"label": c.label, "unit": c.unit, "description": c.description}
-        for c in schema.columns
-    }
-
-
 def derived(df: pd.DataFrame, schema: Schema, base: dict, derivation: str) -> pd.DataFrame:
     """Document a table computed from a reader's output, keeping the input's provenance.
 
@@ -221,7 +174,8 @@ def derived(df: pd.DataFrame, schema: Schema, base: dict, derivation: str) -> pd
     schema
         Its documentation.
     base
-        ``attrs`` of the reader output it was computed from (source, path, sha256, verified).
+        ``attrs`` of the reader output it was computed from (source, path, sha256, verified and
+        the typed ``provenance`` record, all kept).
     derivation
         How it was computed, e.g. ``"management_scores(items)"``.
 
@@ -563,17 +517,6 @@ def integers_in(values: pd.Series, src: ResolvedFile, column: str, lo: int, hi: 
             src.path, f"column {column!r} has values outside {lo}-{hi} ({rows})", _refetch_hint(src)
         )
     return num.astype(int)
-
-
-def fy_start(dates: pd.Series) -> pd.Series:
-    """Financial year start (April-March) of each date: 2019-03-31 -> 2018."""
-    d = pd.to_datetime(dates)
-    return (d.dt.year - (d.dt.month < 4).astype(int)).astype(int)
-
-
-def fy_label(year: int) -> str:
-    """``2012`` -> ``"2012/13"``."""
-    return f"{year}/{(year + 1) % 100:02d}"
 
 
 def source(name: str, path: str | Path | None) -> ResolvedFile:

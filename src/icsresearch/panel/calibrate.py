@@ -2,9 +2,9 @@
 
 Run once with the real data available, and commit the output::
 
-    ICSRESEARCH_MIRROR=../shared/data python -m icsresearch.demo.calibrate
+    ICSRESEARCH_MIRROR=../shared/data python -m icsresearch.panel.calibrate
 
-It writes ``calibration.json`` beside this file: summary figures only (means, standard
+It writes ``icsresearch/demo/calibration.json``: summary figures only (means, standard
 deviations, variance shares, year trends, availability by year, monthly seasonality, counts of
 trusts and systems, sorted system covariates), never rows of the published data.
 
@@ -22,6 +22,9 @@ The figures come in four groups:
 
 A&E attendances are described as 12-month equivalents (:func:`annualised_attendances`), the
 level the generator spreads over the months before blanking the months the real files lack.
+
+It lives with the panels, not the demo: it reads the real panels, and the demo imports nothing
+from the panel (the panel builds its demo tables from the demo's world).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from ..schemas import fy_start
 
 #: How each indicator is modelled: on the log scale (positive, skewed volumes) or as is.
 LOG_SCALE = {
@@ -234,10 +239,6 @@ def _month_effect(values: pd.Series, month: pd.Series, group: pd.Series) -> tupl
     return {int(k): round(float(v), 3) for k, v in effect.items()}, round(float(resid.std()), 4)
 
 
-def _fy(period: pd.Series) -> pd.Series:
-    return period.dt.year - (period.dt.month < 4)
-
-
 def ae_figures(
     ae_all: pd.DataFrame, ae_departments: pd.DataFrame, types: pd.Series
 ) -> dict[str, object]:
@@ -296,14 +297,14 @@ def ae_figures(
     timed = new.dropna(subset=["over_4hr"])
     timed = timed[(timed["type"] == "acute non-specialist") & (timed["attendances"] > 0)]
     share = 100 * (1 - timed["over_4hr"] / timed["attendances"])
-    group = timed["trust_code"] + "|" + _fy(timed["period"]).astype(str)
+    group = timed["trust_code"] + "|" + fy_start(timed["period"]).astype(str)
     effect, sd = _month_effect(share, timed["period"].dt.month, group)
     pos = new[new["attendances"] > 0]
     log_att = np.log(pos["attendances"])
     att_effect, att_sd = _month_effect(
         log_att,
         pos["period"].dt.month,
-        pos["trust_code"] + "|" + _fy(pos["period"]).astype(str),
+        pos["trust_code"] + "|" + fy_start(pos["period"]).astype(str),
     )
     unreported = new[new["over_4hr"].isna() & new["attendances"].notna()]
     reporting = new.groupby("type")["trust_code"].nunique()
@@ -342,7 +343,7 @@ def beds_figures(beds: dict[str, pd.DataFrame], types: pd.Series) -> dict[str, o
     ga = ga.assign(type=ga["trust_code"].map(types))
     acute = ga[ga["type"] == "acute non-specialist"]
     occ = 100 * acute["beds_occupied"] / acute["beds_available"]
-    group = acute["trust_code"] + "|" + _fy(acute["period"]).astype(str)
+    group = acute["trust_code"] + "|" + fy_start(acute["period"]).astype(str)
     effect, sd = _month_effect(occ, acute["period"].dt.month, group)
     _, sd_avail = _month_effect(np.log(acute["beds_available"]), acute["period"].dt.month, group)
     out: dict[str, object] = {
@@ -411,7 +412,7 @@ def discharge_figures(
     x = x[x["trust_code"].map(types) == "acute non-specialist"]
     delayed = 100 * (x["patients_per_day"] - x["discharged_per_day"]) / x["beds_occupied"]
     discharged = 100 * x["discharged_per_day"] / x["patients_per_day"]
-    group = x["trust_code"] + "|" + _fy(x["period"]).astype(str)
+    group = x["trust_code"] + "|" + fy_start(x["period"]).astype(str)
     month = x["period"].dt.month
     d_effect, d_sd = _month_effect(delayed, month, group)
     p_effect, p_sd = _month_effect(discharged, month, group)
@@ -447,7 +448,7 @@ def wellbeing_figures(panel: pd.DataFrame) -> dict[str, float]:
 def geography_figures() -> dict:
     """Trusts per system and region, and the systems' population and deprivation (2022)."""
     from .. import geography
-    from ..panel import ics_year_panel
+    from . import ics_year_panel
 
     out: dict = {}
     hq = geography.trusts().dropna(subset=["trust_type"])
@@ -499,11 +500,11 @@ def monthly_figures(
 
 def calibrate() -> dict:
     from .. import geography
-    from ..panel import trust_year_panel
-    from ..panel.monthly import _real_ae_months, _real_beds_months, _real_discharge_months
     from ..sources.ae import read_ae_monthly
+    from . import trust_year_panel
+    from .monthly import real_ae_months, real_beds_months, real_discharge_months
 
-    ae_all, _ = _real_ae_months("all")
+    ae_all, _ = real_ae_months("all")
     panel = with_size(annualised_attendances(trust_year_panel("real"), ae_all))
     out: dict = {
         "years": sorted(int(y) for y in panel["year"].unique()),
@@ -525,18 +526,20 @@ def calibrate() -> dict:
     out.update(geography_figures())
 
     types = geography.trusts().dropna(subset=["trust_type"]).set_index("trust_code")["trust_type"]
-    beds = {"general_acute": _real_beds_months("general_acute")[0]}
+    beds = {"general_acute": real_beds_months("general_acute")[0]}
     for bed_type in OTHER_BED_TYPES:
-        beds[bed_type] = _real_beds_months(bed_type)[0]
-    discharge, _ = _real_discharge_months()
+        beds[bed_type] = real_beds_months(bed_type)[0]
+    discharge, _ = real_discharge_months()
     out.update(monthly_figures(ae_all, read_ae_monthly(), beds, discharge, types))
     out["status"] = "calibrated from the real panels"
     return out
 
 
 def main() -> None:
+    from .. import demo
+
     figures = calibrate()
-    path = Path(__file__).with_name("calibration.json")
+    path = Path(demo.__file__).with_name("calibration.json")
     path.write_text(json.dumps(figures, indent=1, sort_keys=True) + "\n")
     print(f"wrote {path}")
 
