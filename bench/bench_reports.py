@@ -7,8 +7,8 @@ Usage (from the repository root)::
 
 Measured in one run, on the same notebook and parameters (demo data, 2022 footprint):
 
-* **baseline**: ``papermill notebooks/reports/ics_profile.ipynb out.ipynb -k icsresearch -p
-  ics_code ZQxx -p figures_dir ...`` from the command line, one system after another (each run
+* **baseline**: ``papermill src/icsresearch/reports/templates/ics_profile.ipynb out.ipynb
+  -k icsresearch -p ics_code ZQxx -p figures_dir ...`` from the command line, one system after another (each run
   pays papermill's import, a kernel start and the notebook's imports and data loading). With
   ``--baseline-runs N < 42`` the N runs are scaled to 42 and the result says so.
 * **batch**: ``run_batch(all_systems=True, workers=2)`` - what ``icsresearch reports --all`` and

@@ -23,10 +23,11 @@ from icsresearch.replications.comparison import (
     render_comparison,
 )
 from icsresearch.replications.runner import (
+    NOTEBOOK_DIR_ENV,
     notebook_dir,
     notebook_parameters,
+    notebook_path,
     parse_parameters,
-    repository_root,
     run_replication,
     write_outputs,
 )
@@ -65,9 +66,20 @@ def test_every_replication_has_paper_and_clean_parameterised_notebook(rep_id):
             assert cell.get("execution_count") is None
 
 
-def test_notebook_folder_is_the_checkout():
-    assert repository_root() == ROOT
-    assert notebook_dir() == ROOT / "notebooks" / "replications"
+def test_notebooks_ship_inside_the_package_and_can_be_overridden(tmp_path, monkeypatch):
+    # found through importlib.resources (tests/test_wheel.py checks the same from a wheel)
+    monkeypatch.delenv(NOTEBOOK_DIR_ENV, raising=False)
+    import icsresearch.replications
+
+    assert notebook_dir() == Path(icsresearch.replications.__file__).parent / "notebooks"
+    assert sorted(p.name for p in notebook_dir().glob("*.ipynb")) == sorted(
+        r.notebook for r in REPLICATIONS.values()
+    )
+    monkeypatch.setenv(NOTEBOOK_DIR_ENV, str(tmp_path))
+    assert notebook_dir() == tmp_path
+    with pytest.raises(DataFileError, match=NOTEBOOK_DIR_ENV) as err:
+        notebook_path("mchugh2021")  # the override folder has no notebook
+    assert err.value.path == tmp_path / "mchugh2021.ipynb"
 
 
 def test_unknown_replication_is_a_clear_error():
@@ -202,6 +214,9 @@ def test_write_outputs_writes_estimates_comparison_and_manifest(tmp_path):
     assert man["parameters"] == {"seed": 1}
     assert man["verdicts"] == [{"claim": "c1", "verdict": REPRODUCED}]
     assert man["git_revision"] and "pandas" in man["environment"]
+    assert man["synthetic"] is True  # mchugh2021 runs on simulated patients (the registry says)
+    real = write_outputs(tmp_path / "r", rep_id="asaria2022", estimates=est, comparison="")
+    assert json.loads(real["manifest.json"].read_text())["synthetic"] is False
     import hashlib
 
     digest = hashlib.sha256(paths["estimates.csv"].read_bytes()).hexdigest()

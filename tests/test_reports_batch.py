@@ -22,9 +22,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from icsresearch.errors import InvalidParameterError
+from icsresearch.errors import InvalidParameterError, KernelError, UnknownCodeError
 from icsresearch.reports import batch as batch_mod
-from icsresearch.reports.batch import run_batch
+from icsresearch.reports.batch import check_kernel, run_batch
 
 EXE = shutil.which("icsresearch", path=str(Path(sys.executable).parent)) or "icsresearch"
 #: np.random.random() right after np.random.seed(123)
@@ -33,18 +33,11 @@ SEEDED_123 = 0.6964691855978616
 
 @pytest.fixture(scope="session", autouse=True)
 def report_kernel():
-    """The batch runs on the registered "icsresearch" kernel; register it if absent."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
+    """The batch runs on the "icsresearch" kernel that `make test` registers; never install one."""
     try:
-        KernelSpecManager().get_kernel_spec("icsresearch")
-    except NoSuchKernel:
-        subprocess.run(
-            [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", "icsresearch"],
-            check=True,
-            capture_output=True,
-        )
-    return "icsresearch"
+        return check_kernel("icsresearch")
+    except KernelError as exc:
+        pytest.fail(f"{exc} (`make install` registers it for the test suite)", pytrace=False)
 
 
 def small_notebook(path: Path, fail=(), sleep_env: str | None = None) -> Path:
@@ -148,7 +141,12 @@ def test_batch_outputs_are_complete_atomic_and_share_a_clean_kernel(tmp_path, mo
     watcher = threading.Thread(target=watch)
     watcher.start()
     result = run_batch(
-        ["zq01", "ZQ02", "ZQ01", "ZQ03"], out=out, workers=1, notebook=nb, progress=False
+        ["zq01", "ZQ02", "ZQ01", "ZQ03"],
+        source="demo",
+        out=out,
+        workers=1,
+        notebook=nb,
+        progress=False,
     )
     watcher.join(timeout=30)
     assert seen_staging and not seen_partial
@@ -174,6 +172,7 @@ def test_batch_outputs_are_complete_atomic_and_share_a_clean_kernel(tmp_path, mo
         assert len(m["fingerprint"]) == 64 and m["fingerprint_parts"]["kernel"] == "icsresearch"
         assert m["git_revision"] and m["environment"]["papermill"] not in ("", "not installed")
         assert m["inputs"][0]["source"] == "icsresearch synthetic demo data"
+        assert m["synthetic"] is True  # from the parameters, not from what the notebook printed
         t = m["timings_seconds"]
         assert {"total", "cells", "overhead", "html", "kernel", "reset"} <= set(t)
         assert t["overhead"] == pytest.approx(t["total"] - t["cells"], abs=1e-3)
@@ -197,7 +196,7 @@ def test_batch_outputs_are_complete_atomic_and_share_a_clean_kernel(tmp_path, mo
     assert len({p["random"] for p in probes}) == 1
 
     fresh = run_batch(
-        ["ZQ01", "ZQ02"], out=tmp_path / "fresh", workers=1, notebook=nb, fresh_kernels=True,
+        ["ZQ01", "ZQ02"], source="demo", out=tmp_path / "fresh", workers=1, notebook=nb, fresh_kernels=True,
         progress=False,
     )  # fmt: skip
     assert fresh.n_ok == 2
@@ -207,7 +206,9 @@ def test_batch_outputs_are_complete_atomic_and_share_a_clean_kernel(tmp_path, mo
 def test_one_failure_never_stops_the_others_and_rerun_skips_unchanged(tmp_path):
     nb = small_notebook(tmp_path / "small.ipynb", fail=("ZQ02",))
     out = tmp_path / "out"
-    first = run_batch(["ZQ01", "ZQ02", "ZQ03"], out=out, workers=2, notebook=nb, progress=False)
+    first = run_batch(
+        ["ZQ01", "ZQ02", "ZQ03"], source="demo", out=out, workers=2, notebook=nb, progress=False
+    )
     status = {o["code"]: o["status"] for o in first.outcomes}
     assert status == {"ZQ01": "ok", "ZQ02": "failed", "ZQ03": "ok"}
     err = first.outcomes[1]["error"]
@@ -226,22 +227,30 @@ def test_one_failure_never_stops_the_others_and_rerun_skips_unchanged(tmp_path):
     assert "1 report(s) failed" in index and "planted failure for ZQ02" in index
 
     mtime = (out / "ZQ01" / "report.html").stat().st_mtime_ns
-    second = run_batch(["ZQ01", "ZQ02", "ZQ03"], out=out, workers=2, notebook=nb, progress=False)
+    second = run_batch(
+        ["ZQ01", "ZQ02", "ZQ03"], source="demo", out=out, workers=2, notebook=nb, progress=False
+    )
     status = {o["code"]: o["status"] for o in second.outcomes}
     assert status == {"ZQ01": "skipped", "ZQ02": "failed", "ZQ03": "skipped"}
     assert (out / "ZQ01" / "report.html").stat().st_mtime_ns == mtime
     assert "ok (unchanged)" in (out / "index.html").read_text()
 
     # a changed parameter, or --force, runs a report again
-    third = run_batch(["ZQ01"], year=2017, out=out, workers=1, notebook=nb, progress=False)
+    third = run_batch(
+        ["ZQ01"], year=2017, source="demo", out=out, workers=1, notebook=nb, progress=False
+    )
     assert third.outcomes[0]["status"] == "ok"
     assert manifest(out, "ZQ01")["parameters"]["year"] == 2017
-    forced = run_batch(["ZQ03"], out=out, workers=1, notebook=nb, force=True, progress=False)
+    forced = run_batch(
+        ["ZQ03"], source="demo", out=out, workers=1, notebook=nb, force=True, progress=False
+    )
     assert forced.outcomes[0]["status"] == "ok"
     assert (out / "ZQ03" / "report.html").stat().st_mtime_ns > mtime
     # an edited notebook is a changed input: everything runs again
     small_notebook(nb, fail=())
-    edited = run_batch(["ZQ01", "ZQ02"], year=2017, out=out, workers=2, notebook=nb, progress=False)
+    edited = run_batch(
+        ["ZQ01", "ZQ02"], year=2017, source="demo", out=out, workers=2, notebook=nb, progress=False
+    )
     assert [o["status"] for o in edited.outcomes] == ["ok", "ok"]
     assert manifest(out, "ZQ02")["status"] == "ok"
     assert "report(s) failed" not in (out / "index.html").read_text()
@@ -253,7 +262,13 @@ def test_a_cell_over_the_timeout_fails_that_report_only(tmp_path, monkeypatch):
     out = tmp_path / "out"
     t0 = time.perf_counter()
     result = run_batch(
-        ["ZQ02", "ZQ03"], out=out, workers=1, notebook=nb, cell_timeout=3, progress=False
+        ["ZQ02", "ZQ03"],
+        source="demo",
+        out=out,
+        workers=1,
+        notebook=nb,
+        cell_timeout=3,
+        progress=False,
     )
     assert time.perf_counter() - t0 < 45
     status = {o["code"]: o["status"] for o in result.outcomes}
@@ -268,7 +283,7 @@ def test_interrupted_batch_leaves_no_partial_report_and_resumes(tmp_path):
     out = tmp_path / "out"
     env = {**os.environ, "ICSR_TEST_SLEEP_ZQ02": "60", "COLUMNS": "200"}
     cmd = [EXE, "reports", "--ics", "ZQ01", "--ics", "ZQ02", "--ics", "ZQ03", "--workers", "1",
-           "--out", str(out), "--notebook", str(nb), "-q"]  # fmt: skip
+           "--source", "demo", "--out", str(out), "--notebook", str(nb), "-q"]  # fmt: skip
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -303,7 +318,8 @@ def test_interrupted_batch_leaves_no_partial_report_and_resumes(tmp_path):
 def test_cli_refuses_bad_input_before_running(tmp_path):
     env = {**os.environ, "COLUMNS": "200"}
     bad = subprocess.run(
-        [EXE, "reports", "--ics", "ZQ99", "--ics", "QYG", "--out", str(tmp_path / "x")],
+        [EXE, "reports", "--ics", "ZQ99", "--ics", "QYG", "--source", "demo", "--out",
+         str(tmp_path / "x")],
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
@@ -311,28 +327,67 @@ def test_cli_refuses_bad_input_before_running(tmp_path):
     assert not (tmp_path / "x").exists()  # nothing ran
 
     both = subprocess.run(
-        [EXE, "reports", "--ics", "ZQ01", "--all"], env=env, capture_output=True, text=True,
-        timeout=120,
+        [EXE, "reports", "--ics", "ZQ01", "--all", "--source", "demo"], env=env,
+        capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert both.returncode == 1 and "not both" in both.stderr
 
     nokernel = subprocess.run(
-        [EXE, "reports", "--ics", "ZQ01", "--kernel", "no-such-kernel", "--out", str(tmp_path / "y")],
+        [EXE, "reports", "--ics", "ZQ01", "--source", "demo", "--kernel", "no-such-kernel",
+         "--out", str(tmp_path / "y")],
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert nokernel.returncode == 1 and "ipykernel install" in nokernel.stderr
 
+    footprint = subprocess.run(
+        [EXE, "reports", "--ics", "ZQ01", "--source", "demo", "--footprint", "2024"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert footprint.returncode == 1 and "Traceback" not in footprint.stderr
+    assert "footprint='2024' is not allowed; choose one of 2022, 2026" in footprint.stderr
+
 
 def test_parameters_are_checked_before_anything_runs(tmp_path):
     with pytest.raises(InvalidParameterError, match="workers=0"):
-        run_batch(["ZQ01"], out=tmp_path / "o", workers=0)
+        run_batch(["ZQ01"], source="demo", out=tmp_path / "o", workers=0)
     with pytest.raises(InvalidParameterError, match="--ics CODE"):
-        run_batch(None, out=tmp_path / "o")
+        run_batch(None, source="demo", out=tmp_path / "o")
     with pytest.raises(InvalidParameterError, match="no such notebook"):
-        run_batch(["ZQ01"], out=tmp_path / "o", notebook=tmp_path / "missing.ipynb")
-    with pytest.raises(InvalidParameterError, match="2022 footprint"):
-        run_batch(["ZN01"], footprint=2022, out=tmp_path / "o")  # exists from April 2026 only
+        run_batch(["ZQ01"], source="demo", out=tmp_path / "o", notebook=tmp_path / "missing.ipynb")
+    with pytest.raises(UnknownCodeError, match="2022 footprint"):  # exists from April 2026 only
+        run_batch(["ZN01"], footprint=2022, source="demo", out=tmp_path / "o")
+    for flag in ("force", "fresh_kernels", "progress"):  # "no" is not False
+        with pytest.raises(InvalidParameterError, match=f"{flag}='no' must be True or False"):
+            run_batch(["ZQ01"], source="demo", out=tmp_path / "o", **{flag: "no"})
+    with pytest.raises(InvalidParameterError, match="source='Demo' is not allowed"):
+        run_batch(["ZQ01"], source="Demo", out=tmp_path / "o")
     assert not (tmp_path / "o").exists()
+
+
+def test_unknown_codes_are_collected_by_type_and_other_errors_stop_at_once():
+    # every unknown code of a request is named in one error, found by its type
+    with pytest.raises(UnknownCodeError) as err:
+        batch_mod.plan(["ZQ99", "zq01", "QYG", "ZQ98"], source="demo")
+    assert err.value.codes == ("ZQ99", "QYG", "ZQ98")
+    assert (err.value.footprint, err.value.source) == (2022, "demo")
+    assert str(err.value).startswith("'ZQ99', 'QYG', 'ZQ98': not ICS (ICB) codes")
+    # a bad year is not an unknown code: it stops the plan with its own message
+    with pytest.raises(InvalidParameterError, match="year=2019") as err:
+        batch_mod.plan(["ZQ99", "ZQ01"], source="demo", year=2019)
+    assert not isinstance(err.value, UnknownCodeError)
+    # the error survives the trip to a worker process and back
+    import pickle
+
+    again = pickle.loads(pickle.dumps(UnknownCodeError(("X",), 2026, "real", "msg")))
+    assert (again.codes, again.footprint, again.source, str(again)) == (("X",), 2026, "real", "msg")
+
+
+@pytest.mark.realdata
+def test_the_batch_reports_on_real_data_unless_told_otherwise(tmp_path):
+    with pytest.raises(UnknownCodeError, match=r"\(real data\)") as err:
+        run_batch(["ZQ01"], out=tmp_path / "o")
+    assert err.value.source == "real"
+    assert [p.ics_code for p in batch_mod.plan(["qyg"])] == ["QYG"]
 
 
 def test_two_batches_cannot_write_into_one_folder(tmp_path):
@@ -347,7 +402,8 @@ def test_two_batches_cannot_write_into_one_folder(tmp_path):
 
 
 def test_dask_cluster_runs_the_batch_and_isolates_failures(tmp_path):
-    distributed = pytest.importorskip("distributed")
+    import distributed  # a dependency of the package: never skipped
+
     nb = small_notebook(tmp_path / "small.ipynb", fail=("ZQ02",))
     out = tmp_path / "out"
     with distributed.LocalCluster(
@@ -357,7 +413,12 @@ def test_dask_cluster_runs_the_batch_and_isolates_failures(tmp_path):
         address = cluster.scheduler_address
         assert address.startswith("tcp://127.0.0.1:")
         result = run_batch(
-            ["ZQ01", "ZQ02", "ZQ03"], out=out, scheduler=address, notebook=nb, progress=False
+            ["ZQ01", "ZQ02", "ZQ03"],
+            source="demo",
+            out=out,
+            scheduler=address,
+            notebook=nb,
+            progress=False,
         )
         status = {o["code"]: o["status"] for o in result.outcomes}
         assert status == {"ZQ01": "ok", "ZQ02": "failed", "ZQ03": "ok"}
@@ -369,7 +430,9 @@ def test_dask_cluster_runs_the_batch_and_isolates_failures(tmp_path):
         assert sorted(w["kernel_reused"] for w in workers) == [False, True]
         assert manifest(out, "ZQ02")["status"] == "failed"
         assert "ZQ02" in (out / "index.html").read_text()
-        again = run_batch(["ZQ01", "ZQ03"], out=out, scheduler=address, notebook=nb, progress=False)
+        again = run_batch(
+            ["ZQ01", "ZQ03"], source="demo", out=out, scheduler=address, notebook=nb, progress=False
+        )
         assert [o["status"] for o in again.outcomes] == ["skipped", "skipped"]
 
 
@@ -377,6 +440,49 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     nb = small_notebook(tmp_path / "small.ipynb")
     with pytest.raises(InvalidParameterError, match="cannot connect to a Dask scheduler"):
         run_batch(
-            ["ZQ01"], out=tmp_path / "o", scheduler="tcp://127.0.0.1:9", notebook=nb,
+            ["ZQ01"], source="demo", out=tmp_path / "o", scheduler="tcp://127.0.0.1:9", notebook=nb,
             progress=False, connect_timeout=2,
         )  # fmt: skip
+
+
+def test_a_missing_or_broken_kernel_is_a_kernel_error(tmp_path, monkeypatch):
+    with pytest.raises(KernelError, match="ipykernel install --sys-prefix --name no-such"):
+        check_kernel("no-such")
+    spec = tmp_path / "kernels" / "broken"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {"argv": ["/nowhere/bin/python", "-m", "ipykernel", "-f", "{connection_file}"],
+             "display_name": "broken", "language": "python"}
+        )
+    )  # fmt: skip
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    with pytest.raises(KernelError, match="/nowhere/bin/python, which does not exist"):
+        check_kernel("broken")
+
+
+def test_kernel_set_up_code_that_fails_is_a_kernel_error(tmp_path):
+    from icsresearch.reports.executor import PooledKernel
+
+    kernel = PooledKernel("icsresearch", tmp_path / "k", {})
+    try:
+        with pytest.raises(KernelError, match="ZeroDivisionError"):
+            kernel.call(kernel.run_code, "1 / 0")
+        kernel.call(kernel.run_code, "x = 1")  # the kernel itself is still usable
+    finally:
+        kernel.shutdown()
+
+
+def test_a_kernel_whose_reset_fails_is_replaced_not_reused(tmp_path, monkeypatch):
+    from icsresearch.reports import executor
+
+    monkeypatch.setattr(executor, "RESET_CODE", "raise RuntimeError('reset broken')")
+    nb = small_notebook(tmp_path / "small.ipynb")
+    out = tmp_path / "out"
+    result = run_batch(
+        ["ZQ01", "ZQ02"], source="demo", out=out, workers=1, notebook=nb, progress=False
+    )
+    assert result.n_ok == 2
+    workers = [manifest(out, c)["worker"] for c in ("ZQ01", "ZQ02")]
+    assert [w["kernel_reused"] for w in workers] == [False, False]
+    assert len({probe(out, c)["pid"] for c in ("ZQ01", "ZQ02")}) == 2

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
+import icsresearch.reports
 from icsresearch import geography
-from icsresearch.errors import InvalidParameterError
+from icsresearch.errors import InvalidParameterError, UnknownCodeError
+from icsresearch.reports.batch import plan, run_batch
 from icsresearch.reports.params import (
     DEFAULT_YEAR,
     REPORT_YEARS,
@@ -31,8 +36,9 @@ def test_demo_code_is_normalised_and_parameters_are_plain_data():
 
 
 def test_unknown_code_lists_every_valid_code_with_its_name():
-    with pytest.raises(InvalidParameterError) as err:
+    with pytest.raises(UnknownCodeError) as err:
         validate_report_parameters("QYG", 2022, "demo")  # a real code is not a demo system
+    assert err.value.codes == ("QYG",)
     message = str(err.value)
     table = geography.icbs(2022, "demo")
     assert len(table) == 42
@@ -58,7 +64,9 @@ def test_footprints_have_their_own_codes():
     ("kwargs", "match"),
     [
         ({"footprint": 2024}, "footprint=2024"),
+        ({"footprint": True}, "footprint=True"),  # True == 1 in Python, but not a footprint
         ({"source": "live"}, "source='live'"),
+        ({"source": "none"}, "source='none' is not allowed; choose one of 'demo', 'real'"),
         ({"method": "postcode"}, "method='postcode'"),
         ({"year": 2011}, "year=2011"),
         ({"year": 2019}, "year=2019"),
@@ -111,9 +119,44 @@ def test_only_plain_codes_can_name_an_output_folder(bad):
         validate_report_parameters(bad, 2022, "demo")
 
 
-def test_the_report_notebook_ships_with_the_checkout():
+def test_the_report_notebook_ships_inside_the_package():
+    # found through importlib.resources; tests/test_wheel.py checks the same from a wheel
     nb = default_notebook()
-    assert nb.name == "ics_profile.ipynb" and nb.parent.name == "reports"
+    assert nb == Path(icsresearch.reports.__file__).parent / "templates" / "ics_profile.ipynb"
+    assert nb.is_file()
+
+
+def test_package_notebooks_are_stored_clean_and_run_by_make_test():
+    import subprocess
+    import sys
+    import tomllib
+
+    import nbformat
+
+    from icsresearch.replications.runner import notebook_dir
+
+    root = Path(__file__).resolve().parents[1]
+    nb = nbformat.read(default_notebook(), as_version=4)
+    assert nb.metadata["kernelspec"]["name"] == "icsresearch"
+    for cell in nb.cells:  # no outputs: no extract of real data ships in the package
+        assert cell.cell_type != "code" or not (cell.get("outputs") or cell.execution_count)
+    # make test (plain pytest) runs them with nbval: their folders are in testpaths
+    ini = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    folders = [default_notebook().parent, notebook_dir()]
+    assert all(any(f == root / t for t in ini["testpaths"]) for f in folders), ini["testpaths"]
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
+        + [str(f) for f in folders],
+        cwd=root, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    collected = {line.split("::", 1)[0] for line in out.stdout.splitlines() if ".ipynb::" in line}
+    expected = {str(p.relative_to(root)) for f in folders for p in f.glob("*.ipynb")}
+    assert collected == expected and len(expected) == 4, out.stdout[-2000:]
+
+
+@pytest.mark.parametrize("function", [validate_report_parameters, valid_codes, plan, run_batch])
+def test_every_report_function_defaults_to_real_data(function):
+    assert inspect.signature(function).parameters["source"].default == "real"
 
 
 @pytest.mark.realdata

@@ -7,7 +7,6 @@ traceback and give exit code 1.
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -161,39 +160,41 @@ def data_info(name: Annotated[str, typer.Argument(help="Registry name.")]) -> No
 # --- panels ------------------------------------------------------------------------------------
 
 
-class Level(StrEnum):
-    trust = "trust"
-    ics = "ics"
-
-
-class SourceChoice(StrEnum):
-    demo = "demo"
-    real = "real"
-
-
-class FootprintChoice(StrEnum):
-    y2022 = "2022"
-    y2026 = "2026"
-
-
-class MethodChoice(StrEnum):
-    headquarters = "headquarters"
-    catchment = "catchment"
-    ae_activity = "ae_activity"
-
-
-def write_table(df, out: Path) -> list[Path]:
-    """Write a panel as CSV or Parquet (by extension) plus ``<out>.manifest.json``, atomically."""
-    import io
-
-    from ._atomic import atomic_write_bytes
+def _table_suffix(out: Path) -> str:
+    """``.csv`` or ``.parquet``, from the output file name; anything else is refused."""
     from .errors import InvalidParameterError
-    from .provenance import manifest, write_manifest
 
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise InvalidParameterError(f"--out {out}: use a .csv or .parquet file name.")
-    if suffix == ".csv":
+    return suffix
+
+
+def write_table(df, out: Path) -> list[Path]:
+    """Write a panel as CSV or Parquet (by extension) plus ``<out>.manifest.json``, atomically.
+
+    The manifest records the table's provenance (:func:`icsresearch.provenance.of`): its inputs
+    with their hashes and whether it is synthetic (true, false or unknown).
+
+    Parameters
+    ----------
+    df
+        The table.
+    out
+        A ``.csv`` or ``.parquet`` path.
+
+    Returns
+    -------
+    list of Path
+        The table and its manifest.
+    """
+    import io
+
+    from . import provenance
+    from ._atomic import atomic_write_bytes
+    from .provenance import Provenance, write_manifest
+
+    if _table_suffix(out) == ".csv":
         atomic_write_bytes(out, df.to_csv(index=False).encode("utf-8"))
     else:
         buf = io.BytesIO()
@@ -201,9 +202,10 @@ def write_table(df, out: Path) -> list[Path]:
         plain.attrs = {}
         plain.to_parquet(buf, index=False)
         atomic_write_bytes(out, buf.getvalue())
-    prov = df.attrs.get("provenance", {})
-    record = manifest(
-        inputs=prov.get("inputs", []),
+    record = provenance.of(df)
+    written = Provenance.record(
+        synthetic=record.synthetic,
+        inputs=record.inputs,
         parameters=df.attrs.get("parameters", {}),
         extra={
             "output": out.name,
@@ -211,47 +213,53 @@ def write_table(df, out: Path) -> list[Path]:
             "data_source": df["data_source"].iloc[0] if "data_source" in df and len(df) else "",
             "columns": df.attrs.get("columns", {}),
         },
-    )
+    ).to_dict()
     side = out.with_name(out.name + ".manifest.json")
-    write_manifest(side, record)
+    write_manifest(side, written)
     return [out, side]
 
 
 @panel_app.command("build")
 def panel_build(
     out: Annotated[Path, typer.Option("--out", help="Output file: .csv or .parquet.")],
-    level: Annotated[Level, typer.Option(help="trust-year or ICS-year panel.")] = Level.trust,
+    level: Annotated[
+        str, typer.Option(help="trust-year or ICS-year panel: trust or ics.")
+    ] = "trust",
     source: Annotated[
-        SourceChoice, typer.Option(help="demo (synthetic, offline) or real (published files).")
-    ] = SourceChoice.demo,
-    footprint: Annotated[
-        FootprintChoice, typer.Option(help="ICS footprint: 2022 (42) or 2026 (36).")
-    ] = FootprintChoice.y2022,
+        str,
+        typer.Option(
+            help="real (published files; set ICSRESEARCH_MIRROR offline) or demo (synthetic)."
+        ),
+    ] = "real",
+    footprint: Annotated[str, typer.Option(help="ICS footprint: 2022 (42) or 2026 (36).")] = "2022",
     method: Annotated[
-        MethodChoice, typer.Option(help="Trust-to-ICS method.")
-    ] = MethodChoice.headquarters,
+        str, typer.Option(help="Trust-to-ICS method: headquarters, catchment or ae_activity.")
+    ] = "headquarters",
     trust_type: Annotated[
         list[str] | None,
         typer.Option("--trust-type", help="Keep only this trust type (repeatable)."),
     ] = None,
 ) -> None:
     """Build a panel and write it with a manifest (inputs, hashes, versions, parameters)."""
+    from .options import Footprint, Level, Source, TrustIcsMethod, check
     from .panel import ics_year_panel, trust_year_panel
 
+    # checked before the panel is built, with the error every Python function gives
+    _table_suffix(out)
+    lvl = check("level", level, Level)
+    src = check("source", source, Source)
     kwargs = {
-        "footprint": int(footprint.value),
-        "method": method.value,
+        "footprint": check("footprint", footprint, Footprint),
+        "method": check("method", method, TrustIcsMethod),
         "trust_types": trust_type or None,
     }
-    if level is Level.trust:
-        df = trust_year_panel(source.value, **kwargs)
-    else:
-        df = ics_year_panel(source.value, **kwargs)
+    build = trust_year_panel if lvl == "trust" else ics_year_panel
+    df = build(src, **kwargs)
     paths = write_table(df, out)
     console.print(
         f"[green]wrote[/] {paths[0]} ({len(df):,} rows, {df.shape[1]} columns) and {paths[1].name}"
     )
-    if source is SourceChoice.demo:
+    if src == "demo":
         console.print(
             "[yellow]synthetic demo data[/]: fictional organisations, not real NHS figures."
         )

@@ -1,7 +1,9 @@
 """Exceptions that carry a message a researcher can act on.
 
 Every error raised for bad input names the file (or value) at fault and says how to fix it. The
-command line prints these messages without a traceback.
+command line prints these messages without a traceback. Where code decides what to do by the kind
+of error (the report batch collecting unknown ICS codes, a test requiring the report kernel), the
+kind is a type here, never a prefix of the message.
 """
 
 from __future__ import annotations
@@ -72,3 +74,43 @@ class UnknownDatasetError(IcsResearchError, KeyError):
 
 class InvalidParameterError(IcsResearchError, ValueError):
     """A parameter value outside the allowed set (an unknown ICS code, footprint, source...)."""
+
+
+class UnknownCodeError(InvalidParameterError):
+    """ICS (ICB) codes that are not systems of the footprint and data source asked for.
+
+    The report batch catches this type for each requested code and raises one error naming
+    every unknown code of the request.
+
+    Parameters
+    ----------
+    codes
+        The unknown codes, as given.
+    footprint
+        The footprint they were looked up in (2022 or 2026).
+    source
+        ``"demo"`` or ``"real"``.
+    message
+        The full message (it lists the valid codes).
+    """
+
+    def __init__(self, codes: tuple[str, ...], footprint: int, source: str, message: str):
+        self.codes = tuple(codes)
+        self.footprint = footprint
+        self.source = source
+        super().__init__(message)
+
+    def __reduce__(self):  # travels intact between processes (a Dask worker, a kernel)
+        return (type(self), (self.codes, self.footprint, self.source, str(self)))
+
+
+class KernelError(IcsResearchError):
+    """The Jupyter kernel a notebook runs on is not registered, is broken, or failed to set up.
+
+    The message says how to (re-)register it (``python -m ipykernel install --sys-prefix --name
+    icsresearch``, which ``make install`` runs).
+    """
+
+
+class ReplicationError(IcsResearchError):
+    """A replication notebook failed or wrote no outputs; the message names the cell and error."""

@@ -1,7 +1,8 @@
 """Replications of published findings: the paper's claims, the analysis and a verdict per claim.
 
 Each replication has a paper entry (``papers/<id>.md``), a notebook
-(``notebooks/replications/<id>.ipynb``) and its analysis code here:
+(``icsresearch/replications/notebooks/<id>.ipynb``, shipped in the package) and its analysis
+code here:
 
 - :mod:`.asaria2022` - management and hospital performance (real data);
 - :mod:`.griffiths2016` - nurse staffing and mortality (real data);

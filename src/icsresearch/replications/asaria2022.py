@@ -246,10 +246,10 @@ def fit_model(
     if spec is None:
         raise InvalidParameterError(f"model={model!r} is not one of {list(MODELS)}")
     cov = (
-        {"cov_type": "conventional"}
+        {"vcov": "iid"}
         if model == "between"
         else {
-            "cov_type": "clustered",
+            "vcov": "CRV1",
             "cluster": "trust_code",
             "convention": convention,
         }
@@ -384,7 +384,7 @@ def specification_tests(sample: pd.DataFrame, *, controls: bool = False) -> pd.D
                     data,
                     f + " + trust_mean",
                     model="pooled",
-                    cov_type="clustered",
+                    vcov="CRV1",
                     cluster="trust_code",
                     **common,
                 )
@@ -515,7 +515,7 @@ def coefficient_plot(
     short = {"managers_fte": "Managers FTE", "management_score": "Management score"}[measure]
     kwargs.setdefault("title", f"{short}, {which}")
     kwargs.setdefault("xlabel", "Outcome SDs per SD of the measure (95% CI)")
-    kwargs.setdefault("source", "NHS Digital, NHS England, NHSI via Asaria et al. (2022)")
+    kwargs.setdefault("source_note", "NHS Digital, NHS England, NHSI via Asaria et al. (2022)")
     return coef_plot(std, **kwargs)
 
 

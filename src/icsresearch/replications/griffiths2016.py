@@ -281,7 +281,7 @@ def fit_panel(panel: pd.DataFrame) -> pd.DataFrame:
         f"log_shmi ~ {between_within} + C(year)",
         model="random",
         re_method="swamy-arora",
-        cov_type="clustered",
+        vcov="CRV1",
         cluster="trust_code",
     )
     terms = [f"{r}_{part}" for r in RATIOS for part in ("between", "within")]
@@ -291,7 +291,7 @@ def fit_panel(panel: pd.DataFrame) -> pd.DataFrame:
         "log_shmi ~ " + " + ".join(RATIOS),
         model="within",
         effects="twoways",
-        cov_type="clustered",
+        vcov="CRV1",
         cluster="trust_code",
     )
     rows += _rows(fe, "panel", "within", list(RATIOS))
@@ -439,7 +439,7 @@ def comparison_plot(estimates: pd.DataFrame, **kwargs):
     data.attrs["exponentiated"] = True
     kwargs.setdefault("title", "Staffing and mortality ratios")
     kwargs.setdefault("xlabel", "Ratio per extra occupied bed per staff member (95% CI)")
-    kwargs.setdefault("source", "Griffiths et al. 2016; NHS Digital, KH03, SHMI; icsresearch")
+    kwargs.setdefault("source_note", "Griffiths et al. 2016; NHS Digital, KH03, SHMI; icsresearch")
     kwargs.setdefault("reference", 1.0)
     kwargs.setdefault("log_scale", True)
     return coef_plot(data, **kwargs)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidParameterError
+from ..options import SmallSample
 from .comparison import Claim, verdict_from
 from .simulate_mchugh import McHughDesign, hospital_table, simulate
 
@@ -70,7 +71,7 @@ def fit_outcome(
     *,
     analysis: str = "staffing",
     method: str = "collapsed",
-    small_sample: str = "stata",
+    small_sample: SmallSample = "default",
 ):
     """Fit one outcome's model (see the module docstring).
 
@@ -86,7 +87,7 @@ def fit_outcome(
     method
         ``"collapsed"`` (cells of identical covariates: exact and fast) or ``"rows"``.
     small_sample
-        Clustered covariance factor: ``"stata"`` (G/(G-1)) or ``"none"``.
+        Clustered covariance factor: ``"default"`` (Stata's G/(G-1)) or ``"none"``.
 
     Returns
     -------
@@ -153,7 +154,10 @@ def implied_did(df: pd.DataFrame, outcome: str) -> float:
 
 
 def estimate(
-    df: pd.DataFrame, *, row_outcomes: tuple[str, ...] = ("died",), small_sample: str = "stata"
+    df: pd.DataFrame,
+    *,
+    row_outcomes: tuple[str, ...] = ("died",),
+    small_sample: SmallSample = "default",
 ) -> pd.DataFrame:
     """Staffing and DiD models for every outcome, collapsed; and on rows for ``row_outcomes``.
 

@@ -36,7 +36,7 @@ class Replication:
 
     @property
     def notebook(self) -> str:
-        """File name of its notebook in ``notebooks/replications``."""
+        """File name of its notebook in the package folder ``icsresearch/replications/notebooks``."""
         return f"{self.id}.ipynb"
 
     @property

@@ -20,10 +20,11 @@ import json
 import os
 import time
 from collections.abc import Mapping, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataFileError, IcsResearchError, InvalidParameterError
+from ..errors import DataFileError, InvalidParameterError, ReplicationError
 from .registry import get_replication
 
 #: The Jupyter kernel the notebooks run on (registered by ``make install``).
@@ -34,32 +35,29 @@ NOTEBOOK_DIR_ENV = "ICSRESEARCH_REPLICATION_NOTEBOOKS"
 OUTPUT_FILES = ("estimates.csv", "comparison.md", "manifest.json")
 
 
-class ReplicationError(IcsResearchError):
-    """A replication notebook failed; the message names the cell and the error."""
-
-
-def repository_root() -> Path | None:
-    """The source checkout this package runs from (``src`` layout), if any."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "pyproject.toml").is_file() and (parent / "notebooks").is_dir():
-            return parent
-    return None
-
-
 def notebook_dir() -> Path:
-    """Folder of the replication notebooks: ``$ICSRESEARCH_REPLICATION_NOTEBOOKS`` or the checkout's."""
+    """Folder of the replication notebooks.
+
+    ``$ICSRESEARCH_REPLICATION_NOTEBOOKS`` if set (e.g. edited copies), else the notebooks shipped
+    inside the package (``icsresearch/replications/notebooks``, found through
+    :mod:`importlib.resources`, so a source checkout and an installed wheel behave alike).
+
+    Raises
+    ------
+    InvalidParameterError
+        The package is not installed as files (e.g. imported from a zip archive).
+    """
     env = os.environ.get(NOTEBOOK_DIR_ENV)
     if env:
         return Path(env).expanduser().resolve()
-    root = repository_root()
-    if root is None:
+    ref = resources.files(__package__).joinpath("notebooks")
+    if not isinstance(ref, Path):
         raise InvalidParameterError(
-            "cannot find the replication notebooks: this installation is not a source checkout\n"
-            f"  Fix: run from a clone of the repository (pip install -e .), or set {NOTEBOOK_DIR_ENV} "
-            "to a folder holding notebooks/replications/*.ipynb"
+            f"cannot find the replication notebooks: the icsresearch package at {ref} is not a "
+            f"folder of files\n  Fix: install it with pip (not as a zip), or set "
+            f"{NOTEBOOK_DIR_ENV} to a folder holding the replication notebooks"
         )
-    return root / "notebooks" / "replications"
+    return ref
 
 
 def notebook_path(rep_id: str) -> Path:
@@ -70,7 +68,7 @@ def notebook_path(rep_id: str) -> Path:
         raise DataFileError(
             path,
             f"the notebook of replication {rep_id!r} does not exist",
-            f"Restore it from the repository, or set {NOTEBOOK_DIR_ENV} to the folder holding it.",
+            f"Reinstall icsresearch, or set {NOTEBOOK_DIR_ENV} to the folder holding it.",
         )
     return path
 
@@ -148,7 +146,8 @@ def write_outputs(
         Evaluated :class:`~icsresearch.replications.comparison.Claim` objects; their verdicts
         go into the manifest.
     extra
-        More manifest fields (e.g. the simulation design).
+        More manifest fields (e.g. the simulation design). The manifest's ``synthetic`` flag
+        comes from the replication's registry entry (simulated data are synthetic).
 
     Returns
     -------
@@ -156,9 +155,9 @@ def write_outputs(
         Output name -> path.
     """
     from .._atomic import atomic_write_bytes, atomic_write_text
-    from ..provenance import manifest, write_manifest
+    from ..provenance import Provenance, write_manifest
 
-    get_replication(rep_id)
+    rep = get_replication(rep_id)
     out = Path(output_dir).expanduser()
     if out.exists() and not out.is_dir():
         raise InvalidParameterError(f"output folder {out} is a file\n  Fix: choose a folder")
@@ -177,7 +176,10 @@ def write_outputs(
         if key not in seen:
             seen.add(key)
             unique.append(dict(rec))
-    record = manifest(
+    # the registry says what the data are: published files, or simulated (synthetic) ones
+    more = {k: v for k, v in (extra or {}).items() if k != "synthetic"}
+    record = Provenance.record(
+        synthetic=rep.data != "real",
         inputs=unique,
         parameters=dict(parameters or {}),
         extra={
@@ -187,9 +189,9 @@ def write_outputs(
                 name: {"sha256": _sha256(paths[name])}
                 for name in ("estimates.csv", "comparison.md")
             },
-            **dict(extra or {}),
+            **more,
         },
-    )
+    ).to_dict()
     write_manifest(paths["manifest.json"], record)
     return paths
 
@@ -308,7 +310,8 @@ def run_replication(
             kernel_name=kernel_name,
             progress_bar=False,
             log_output=log_output,
-            cwd=str(nb_in.parent),
+            # the output folder, never the package's own (read-only once installed)
+            cwd=str(out),
         )
     except PapermillExecutionError as exc:
         raise _failure(exc, executed) from None

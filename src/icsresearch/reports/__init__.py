@@ -5,8 +5,9 @@
 * :mod:`.profile` - the numbers behind a report (who the system is, funnel tables, England and
   region comparators, management and staffing).
 * :mod:`.figures`, :mod:`.display` - report figures and tables in the house style.
-* :mod:`.batch` - :func:`run_batch`: execute ``notebooks/reports/ics_profile.ipynb`` per system
-  with papermill on local workers or a Dask cluster, write HTML, figures, manifests and an index.
+* :mod:`.batch` - :func:`run_batch`: execute the report notebook (``templates/ics_profile.ipynb``,
+  shipped in the package) per system with papermill on local workers or a Dask cluster, write
+  HTML, figures, manifests and an index.
 * :mod:`.command` - the ``icsresearch reports`` command.
 
 Everything loads on first use (``import icsresearch.reports`` imports nothing heavy).

@@ -37,8 +37,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidParameterError
-from .params import DEFAULT_YEAR, check_source, valid_codes, validate_report_parameters
+from ..errors import InvalidParameterError, KernelError, UnknownCodeError
+from ..options import Footprint, Source, TrustIcsMethod, check, check_bool
+from .params import DEFAULT_YEAR, valid_codes, validate_report_parameters
 
 #: Loggers that would otherwise print a line per cell or per task.
 _NOISY_LOGGERS = (
@@ -200,13 +201,19 @@ def check_kernel(kernel_name: str) -> str:
     ----------
     kernel_name
         A Jupyter kernel name (``jupyter kernelspec list``).
+
+    Raises
+    ------
+    KernelError
+        The kernel is not registered, or its Python no longer exists; the message says how to
+        register it.
     """
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:
         spec = KernelSpecManager().get_kernel_spec(kernel_name)
     except NoSuchKernel:
-        raise InvalidParameterError(
+        raise KernelError(
             f"The Jupyter kernel {kernel_name!r} is not registered. Register it with "
             f"`python -m ipykernel install --sys-prefix --name {kernel_name}` "
             "(`make install` does this), or pass --kernel with a registered kernel name "
@@ -214,7 +221,7 @@ def check_kernel(kernel_name: str) -> str:
         ) from None
     exe = spec.argv[0] if spec.argv else ""
     if os.path.isabs(exe) and not os.path.exists(exe):
-        raise InvalidParameterError(
+        raise KernelError(
             f"The Jupyter kernel {kernel_name!r} points at {exe}, which does not exist. "
             f"Re-register it: `python -m ipykernel install --sys-prefix --name {kernel_name}`."
         )
@@ -295,10 +302,10 @@ def plan(
     codes: Sequence[str] | None = None,
     *,
     all_systems: bool = False,
-    footprint: int | str = 2022,
-    source: str = "demo",
-    year: int | str = DEFAULT_YEAR,
-    method: str = "headquarters",
+    footprint: Footprint = 2022,
+    source: Source = "real",
+    year: int = DEFAULT_YEAR,
+    method: TrustIcsMethod = "headquarters",
 ) -> list[Any]:
     """Validate the batch's parameters and return one ``ReportParameters`` per system.
 
@@ -315,9 +322,10 @@ def plan(
     """
     from .. import geography
 
-    src = check_source(source)
-    fp = geography.check_footprint(footprint)
-    geography.check_method(method)
+    src = check("source", source, Source)
+    fp = check("footprint", footprint, Footprint)
+    check("method", method, TrustIcsMethod)
+    check_bool("all_systems", all_systems)
     if all_systems and codes:
         raise InvalidParameterError("Give ICS codes (--ics) or --all, not both.")
     if not all_systems and not codes:
@@ -330,19 +338,19 @@ def plan(
     for code in wanted:
         try:
             good.append(validate_report_parameters(code, fp, src, year, method))
-        except InvalidParameterError as exc:
-            if str(exc).startswith(repr(str(code))):  # an unknown code: collect them all
-                bad.append(str(code))
-            else:
-                raise
+        except UnknownCodeError as exc:  # collect them all, then name them in one message
+            bad.extend(exc.codes)
     if bad:
         table = geography.icbs(fp, src)
         valid = ", ".join(
             f"{c} ({n})" for c, n in zip(table["icb_code"], table["short_name"], strict=True)
         )
-        raise InvalidParameterError(
+        raise UnknownCodeError(
+            tuple(bad),
+            fp,
+            src,
             f"{', '.join(repr(b) for b in bad)}: not ICS (ICB) codes in the {fp} footprint "
-            f"({src} data). Valid codes: {valid}"
+            f"({src} data). Valid codes: {valid}",
         )
     seen, unique = set(), []
     for p in good:  # "qyg" and "QYG" are the same system
@@ -356,10 +364,10 @@ def run_batch(
     codes: Sequence[str] | None = None,
     *,
     all_systems: bool = False,
-    footprint: int | str = 2022,
-    source: str = "demo",
-    year: int | str = DEFAULT_YEAR,
-    method: str = "headquarters",
+    footprint: Footprint = 2022,
+    source: Source = "real",
+    year: int = DEFAULT_YEAR,
+    method: TrustIcsMethod = "headquarters",
     out: str | Path = "outputs/reports",
     workers: int = 2,
     scheduler: str | None = None,
@@ -381,7 +389,8 @@ def run_batch(
     all_systems
         Every system of the footprint instead of ``codes``.
     footprint, source, year, method
-        Report parameters (see :class:`~icsresearch.reports.params.ReportParameters`).
+        Report parameters (see :class:`~icsresearch.reports.params.ReportParameters`);
+        ``source`` is ``"real"`` unless ``"demo"`` is asked for.
     out
         Output folder: ``<out>/<code>/{report.ipynb, report.html, figures/, manifest.json}`` and
         ``<out>/index.html``.
@@ -394,7 +403,8 @@ def run_batch(
     force
         Re-run reports whose inputs and parameters are unchanged.
     notebook
-        The report notebook (default: ``notebooks/reports/ics_profile.ipynb``).
+        The report notebook (default: the one shipped in the package,
+        :func:`~icsresearch.reports.params.default_notebook`).
     kernel_name
         A registered Jupyter kernel (checked before anything runs).
     fresh_kernels
@@ -415,8 +425,12 @@ def run_batch(
 
     Raises
     ------
+    UnknownCodeError
+        Codes that are not systems of the footprint (all named in one message); nothing has run.
+    KernelError
+        The kernel is not registered; nothing has run.
     InvalidParameterError
-        Bad parameters, unknown codes, an unregistered kernel, or a batch already writing into
+        Any other bad parameter, an unreachable scheduler, or a batch already writing into
         ``out``; nothing has run.
     """
     from .params import default_notebook
@@ -426,6 +440,8 @@ def run_batch(
         codes, all_systems=all_systems, footprint=footprint, source=source, year=year,
         method=method,
     )  # fmt: skip
+    for name, flag in (("force", force), ("fresh_kernels", fresh_kernels), ("progress", progress)):
+        check_bool(name, flag)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InvalidParameterError(f"workers={workers!r}: use a whole number of at least 1.")
     if not isinstance(cell_timeout, int) or cell_timeout < 1:
@@ -498,7 +514,8 @@ def run_batch(
                 out_dir,
                 order=[p.ics_code for p in params],
                 this_run=this_run,
-                title="ICS profiles" + (" (synthetic demo data)" if source == "demo" else ""),
+                title="ICS profiles"
+                + (" (synthetic demo data)" if params[0].source == "demo" else ""),
             )
         if interrupted:
             raise KeyboardInterrupt

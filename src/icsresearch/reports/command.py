@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from ..options import Footprint, Source, TrustIcsMethod, check
 from .params import DEFAULT_YEAR
 
 #: Exit code when at least one report failed.
@@ -30,8 +31,12 @@ def _reports(
         str, typer.Option(help="ICS footprint: 2022 (42 systems) or 2026 (36).")
     ] = "2022",
     source: Annotated[
-        str, typer.Option(help="demo (synthetic, offline) or real (published NHS files).")
-    ] = "demo",
+        str,
+        typer.Option(
+            help="real (published NHS files; set ICSRESEARCH_MIRROR offline) or demo "
+            "(synthetic, offline)."
+        ),
+    ] = "real",
     year: Annotated[
         int,
         typer.Option(
@@ -58,7 +63,7 @@ def _reports(
     ] = False,
     notebook: Annotated[
         Path | None,
-        typer.Option(help="Report notebook (default: notebooks/reports/ics_profile.ipynb)."),
+        typer.Option(help="Report notebook (default: the one shipped in the package)."),
     ] = None,
     kernel: Annotated[
         str, typer.Option(help="Registered Jupyter kernel to run on.")
@@ -82,14 +87,19 @@ def _reports(
     from .batch import run_batch
 
     console = Console(stderr=True)
+    # checked before anything starts; the Python API takes the footprint as an int, a command
+    # line gives text
+    fp = check("footprint", footprint, Footprint)
+    src = check("source", source, Source)
+    meth = check("method", method, TrustIcsMethod)
     try:
         result = run_batch(
             ics,
             all_systems=all_,
-            footprint=footprint,
-            source=source,
+            footprint=fp,
+            source=src,
             year=year,
-            method=method,
+            method=meth,
             out=out,
             workers=workers,
             scheduler=scheduler,
@@ -125,7 +135,7 @@ def _reports(
                 soft_wrap=True,
             )
     out_console.print(f"Index: {result.index}", highlight=False, soft_wrap=True)
-    if source == "demo":
+    if src == "demo":
         out_console.print(
             "[yellow]synthetic demo data[/]: fictional organisations, not real NHS figures."
         )

@@ -41,6 +41,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import KernelError
+
 _LOG = logging.getLogger("icsresearch.reports")
 
 #: Tag of the notebook cell whose output is the machine-readable summary (hidden in the HTML).
@@ -207,7 +209,7 @@ class PooledKernel:
         self.started_seconds = time.perf_counter() - t0
 
     def run_code(self, code: str, timeout: float = 120) -> None:
-        """Run constant code silently (on the kernel thread); raise if it fails."""
+        """Run constant code silently (on the kernel thread); :class:`KernelError` if it fails."""
         from jupyter_core.utils import run_sync
 
         errors: list[str] = []
@@ -220,7 +222,12 @@ class PooledKernel:
             code, silent=False, store_history=False, timeout=timeout, output_hook=hook
         )
         if reply["content"]["status"] != "ok" or errors:
-            raise RuntimeError(f"kernel set-up code failed: {'; '.join(errors) or reply}")
+            raise KernelError(
+                f"The set-up code of the {self.kernel_name!r} kernel failed: "
+                f"{'; '.join(errors) or reply}. Check that the kernel runs this icsresearch "
+                f"(re-register it: `python -m ipykernel install --sys-prefix --name "
+                f"{self.kernel_name}`)."
+            )
 
     def is_alive(self) -> bool:
         from jupyter_core.utils import run_sync
@@ -591,24 +598,35 @@ def execute_report(task: ReportTask | dict[str, Any]) -> dict[str, Any]:
 
 
 def _write_manifest(task, staged: Path, status, error, summary, timings, worker) -> None:
-    from ..provenance import manifest
+    """The report's manifest: its typed provenance record plus the batch's own facts."""
+    from ..provenance import InputFile, Provenance
 
     outputs = {
         str(p.relative_to(staged)): {"bytes": p.stat().st_size, "sha256": _sha256(p)}
         for p in sorted(staged.rglob("*"))
         if p.is_file()
     }
-    inputs = summary.get("inputs") or []
-    if task.parameters.get("source") == "demo":
+    synthetic = task.parameters.get("source") == "demo"
+    if synthetic:  # generated from a fixed seed: its "input" is the seed and calibration
         inputs = [
-            {
-                "source": "icsresearch synthetic demo data",
-                "sha256": task.fingerprint_parts.get("inputs"),
-                "verified": True,
-                "note": "generated from a fixed seed by icsresearch.demo (no files read)",
-            }
+            InputFile(
+                source="icsresearch synthetic demo data",
+                sha256=task.fingerprint_parts.get("inputs"),
+                verified=True,
+            )
         ]
-    record = manifest(
+    else:  # the files the notebook read (profile.input_files: registry name, file name, hash)
+        inputs = [
+            InputFile(
+                source=i.get("source"),
+                path=i.get("file"),
+                sha256=i.get("sha256"),
+                verified=i.get("verified"),
+            )
+            for i in summary.get("inputs") or []
+        ]
+    record = Provenance.record(
+        synthetic=synthetic,
         inputs=inputs,
         parameters={**task.parameters, "figures_dir": "figures"},
         extra={
@@ -621,13 +639,12 @@ def _write_manifest(task, staged: Path, status, error, summary, timings, worker)
             "fingerprint_parts": task.fingerprint_parts,
             "headline": summary.get("headline", {}),
             "system": summary.get("system", {}),
-            "synthetic": summary.get("synthetic"),
             "notes": summary.get("notes", []),
             "timings_seconds": {k: round(v, 4) for k, v in timings.items()},
             "worker": worker,
             "outputs": outputs,
         },
-    )
+    ).to_dict()
     # plain write: the staging folder is private until it is renamed into place
     text = json.dumps(record, indent=2, default=str) + "\n"
     (staged / "manifest.json").write_text(text, encoding="utf-8")

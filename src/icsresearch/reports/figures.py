@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidParameterError
+from ..options import Footprint
 
 
 def scatter_highlight(
@@ -29,10 +30,11 @@ def scatter_highlight(
     ylabel: str,
     title: str | None = None,
     highlight_name: str = "This system's trusts",
-    source: str | None = None,
+    source_note: str | None = None,
     note: str | None = None,
     synthetic: bool = False,
     ax=None,
+    source: str | None = None,
 ):
     """A scatter of every unit with the highlighted ones in NHS Blue and labelled.
 
@@ -50,8 +52,10 @@ def scatter_highlight(
         Column with the labels of highlighted points.
     xlabel, ylabel
         Axis labels with units, e.g. ``"Managers per 100 beds (FTE)"``.
-    title, highlight_name, source, note, synthetic, ax
+    title, highlight_name, source_note, note, synthetic, ax
         As the other charts (:mod:`icsresearch.plots`).
+    source
+        Deprecated name of ``source_note``.
 
     Returns
     -------
@@ -61,6 +65,7 @@ def scatter_highlight(
     """
     from ..plots import style
 
+    source_note = style.source_note_renamed(source_note, source)
     style.require_columns(data, [x, y, highlight, label], "scatter data")
     xs = pd.to_numeric(data[x], errors="coerce")
     ys = pd.to_numeric(data[y], errors="coerce")
@@ -122,7 +127,7 @@ def scatter_highlight(
         if title:
             ax.set_title(title)
         ax.legend(loc="best", fontsize=8)
-        style.finish_figure(fig, source=source, note=note, synthetic=synthetic)
+        style.finish_figure(fig, source_note=source_note, note=note, synthetic=synthetic)
         if len(hl):
             label_points(ax, hl["x"].to_numpy(), hl["y"].to_numpy(), hl["label"].tolist())
     return style.PlotResult(fig, drawn, summary, kind="scatter")
@@ -202,10 +207,11 @@ def trend_grid(
     ics_name: str,
     region_name: str,
     title: str | None = None,
-    source: str | None = None,
+    source_note: str | None = None,
     note: str | None = None,
     synthetic: bool = False,
     ncols: int = 2,
+    source: str | None = None,
 ):
     """Small multiples of :func:`~icsresearch.plots.ics_vs_england`, one legend for all.
 
@@ -216,10 +222,12 @@ def trend_grid(
         tables), ``label``, ``units``.
     ics_name, region_name
         Legend names of the system and its region (England is ``"England"``).
-    title, source, note, synthetic
+    title, source_note, note, synthetic
         As the other charts.
     ncols
         Columns of the grid.
+    source
+        Deprecated name of ``source_note``.
 
     Returns
     -------
@@ -231,6 +239,7 @@ def trend_grid(
 
     from ..plots import ics_vs_england, style
 
+    source_note = style.source_note_renamed(source_note, source)
     if not panels:
         raise InvalidParameterError("trend_grid: no indicators to draw")
     nrows = -(-len(panels) // ncols)
@@ -250,7 +259,7 @@ def trend_grid(
                 units=panel.get("units"),
                 ylabel=panel["label"],
                 title=panel["label"],
-                source=source,
+                source_note=source_note,
                 note=note,
                 synthetic=synthetic,
                 ax=ax,
@@ -276,7 +285,7 @@ def trend_grid(
             title_fontproperties={"weight": "bold", "size": 12},
         )
         # the last call's footer carries its own note: rewrite it once for the whole grid
-        style.finish_figure(fig, source=source, note=note, synthetic=synthetic)
+        style.finish_figure(fig, source_note=source_note, note=note, synthetic=synthetic)
     data = pd.concat(tables, ignore_index=True)
     return style.PlotResult(fig, data, {"gap_years": summary}, kind="trend_grid")
 
@@ -294,7 +303,7 @@ def _layout_region(region_name: str) -> str:
     raise InvalidParameterError(f"demo region {region_name!r} is not one of the demo regions")
 
 
-def demo_tile_positions(icbs: pd.DataFrame, footprint: int | str) -> pd.DataFrame:
+def demo_tile_positions(icbs: pd.DataFrame, footprint: Footprint) -> pd.DataFrame:
     """Place the fictional demo systems on the tiles of the real layout.
 
     Each demo region copies the number of systems of one real NHS region (both footprints), so
@@ -315,7 +324,7 @@ def demo_tile_positions(icbs: pd.DataFrame, footprint: int | str) -> pd.DataFram
     """
     from ..plots import tile_layout
 
-    lay = tile_layout(str(footprint)).sort_values(["row", "col"])
+    lay = tile_layout(footprint).sort_values(["row", "col"])
     rows = []
     for region, grp in icbs.groupby("region_name", sort=True):
         tiles = lay[lay["region"] == _layout_region(str(region))]["icb_code"].tolist()
@@ -337,7 +346,7 @@ def _wrap(text: str) -> str:
 def ics_tile_map(
     values: pd.DataFrame,
     *,
-    footprint: int | str,
+    footprint: Footprint,
     highlight: str,
     synthetic: bool,
     icbs: pd.DataFrame | None = None,
@@ -371,9 +380,7 @@ def ics_tile_map(
     from ..plots import tile_map
 
     if not synthetic:
-        return tile_map(
-            values, value="value", footprint=str(footprint), highlight=highlight, **kwargs
-        )
+        return tile_map(values, value="value", footprint=footprint, highlight=highlight, **kwargs)
     if icbs is None:
         raise InvalidParameterError("ics_tile_map: pass icbs= (the demo systems) for demo data")
     pos = demo_tile_positions(icbs, footprint)
@@ -382,7 +389,7 @@ def ics_tile_map(
     res = tile_map(
         placed,
         value="value",
-        footprint=str(footprint),
+        footprint=footprint,
         highlight=to_tile[highlight],
         synthetic=True,
         **kwargs,

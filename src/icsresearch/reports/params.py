@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidParameterError
+from ..options import Footprint, Source, TrustIcsMethod, check
 
 #: Financial years (start) a report can describe: 2012/13-2018/19 (the compilations) and
 #: 2021/22-2024/25 (the ICS-era files). No registry file has trust A&E, RTT, workforce or beds for
@@ -24,7 +26,6 @@ REPORT_YEARS = (*range(2012, 2019), *range(2021, 2025))
 #: to July 2025, but its February and March 2025 repeat 2024's months and are set missing, so
 #: 2024/25 has 10 months of A&E (a report on it says so).
 DEFAULT_YEAR = 2023
-SOURCES = ("demo", "real")
 #: ICB ODS codes: three-character Q-codes (2022) and the five-character codes of the boards
 #: created in April 2026 (e.g. ``D7T5G``); the demo's ZQ01/ZN01. Nothing else reaches a path.
 _CODE_PATTERN = re.compile(r"^[A-Z0-9]{3,5}$")
@@ -64,22 +65,6 @@ class ReportParameters:
     def fy(self) -> str:
         """The financial-year label of ``year``, e.g. ``"2018/19"``."""
         return f"{self.year}/{(self.year + 1) % 100:02d}"
-
-
-def check_source(source: Any) -> str:
-    """Return ``source`` if it is ``"demo"`` or ``"real"``, else raise a clear error.
-
-    Parameters
-    ----------
-    source
-        The data source asked for.
-    """
-    if source not in SOURCES:
-        raise InvalidParameterError(
-            f"source={source!r} is not known; use 'demo' (synthetic demo data, offline) or "
-            "'real' (published NHS files through the registry; set ICSRESEARCH_MIRROR offline)."
-        )
-    return str(source)
 
 
 def check_year(year: Any) -> int:
@@ -137,22 +122,25 @@ def check_code_shape(code: Any) -> str:
 
 
 def validate_report_parameters(
-    ics_code: Any,
-    footprint: Any = 2022,
-    source: Any = "demo",
-    year: Any = DEFAULT_YEAR,
-    method: Any = "headquarters",
+    ics_code: str,
+    footprint: Footprint = 2022,
+    source: Source = "real",
+    year: int = DEFAULT_YEAR,
+    method: TrustIcsMethod = "headquarters",
 ) -> ReportParameters:
     """Check every report parameter, the ICS code against the footprint's reference geography.
+
+    ``footprint``, ``source`` and ``method`` are checked by :func:`icsresearch.options.check`
+    (one error shape for every option of the package).
 
     Parameters
     ----------
     ics_code
         ICB ODS code; case and surrounding spaces are ignored.
     footprint
-        2022 or 2026 (int or string).
+        2022 or 2026 (``"2026"`` from a command line is accepted and returned as the int).
     source
-        ``"demo"`` or ``"real"``.
+        ``"real"`` (published files through the registry, the default) or ``"demo"``.
     year
         Financial-year start: 2012-2018 or 2021-2024 (default 2023 = 2023/24).
     method
@@ -164,27 +152,29 @@ def validate_report_parameters(
 
     Raises
     ------
+    UnknownCodeError
+        A code that is not a system of the footprint and source; the message lists every valid
+        code with its name.
     InvalidParameterError
-        Naming the bad value and the valid choices (for an unknown code: every valid code with
-        its name).
+        Any other bad value, naming it and the valid choices.
 
     Examples
     --------
     >>> validate_report_parameters("zq01", 2022, "demo").ics_code
     'ZQ01'
     """
-    from .. import geography
+    from .. import geography  # the reference tables: loaded only once parameters look sane
 
-    src = check_source(source)
-    fp = geography.check_footprint(footprint)
-    meth = geography.check_method(method)
+    src = check("source", source, Source)
+    fp = check("footprint", footprint, Footprint)
+    meth = check("method", method, TrustIcsMethod)
     yr = check_year(year)
-    code = geography.validate_ics_code(str(ics_code), fp, src)
+    code = geography.validate_ics_code(ics_code, fp, src)
     check_code_shape(code)  # the reference tables only hold plain codes; keep paths safe anyway
     return ReportParameters(ics_code=code, footprint=fp, source=src, year=yr, method=meth)
 
 
-def valid_codes(footprint: Any = 2022, source: Any = "demo") -> list[str]:
+def valid_codes(footprint: Footprint = 2022, source: Source = "real") -> list[str]:
     """Every ICS code of a footprint and source, sorted (the ``--all`` set of the batch).
 
     Parameters
@@ -192,22 +182,36 @@ def valid_codes(footprint: Any = 2022, source: Any = "demo") -> list[str]:
     footprint
         2022 or 2026.
     source
-        ``"demo"`` or ``"real"``.
+        ``"real"`` (the default) or ``"demo"``.
     """
     from .. import geography
 
-    codes = geography.icbs(geography.check_footprint(footprint), check_source(source))["icb_code"]
+    fp = check("footprint", footprint, Footprint)
+    codes = geography.icbs(fp, check("source", source, Source))["icb_code"]
     return sorted(check_code_shape(c) for c in codes)
 
 
+#: Where the report notebook lives inside the package (shipped in the wheel as package data).
+TEMPLATE = ("templates", "ics_profile.ipynb")
+
+
 def default_notebook() -> Path:
-    """The report notebook shipped in the repository (``notebooks/reports/ics_profile.ipynb``)."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "notebooks" / "reports" / "ics_profile.ipynb"
-        if candidate.is_file():
-            return candidate
-    raise InvalidParameterError(
-        "The report notebook notebooks/reports/ics_profile.ipynb was not found beside the "
-        "installed package (it ships with the repository checkout). Pass --notebook PATH."
-    )
+    """The report notebook shipped with the package (``icsresearch/reports/templates/``).
+
+    Found through :mod:`importlib.resources`, so it is the same file in a source checkout and in
+    an installed wheel.
+
+    Raises
+    ------
+    InvalidParameterError
+        The package is not installed as files (e.g. imported from a zip archive), so the notebook
+        has no path papermill could read; pass ``--notebook PATH``.
+    """
+    ref = resources.files(__package__).joinpath(*TEMPLATE)
+    path = Path(str(ref))
+    if not isinstance(ref, Path) or not path.is_file():
+        raise InvalidParameterError(
+            f"The report notebook {'/'.join(TEMPLATE)} is not a file inside the installed "
+            f"icsresearch package ({ref}); reinstall the package, or pass --notebook PATH."
+        )
+    return path

@@ -1,7 +1,8 @@
 """The numbers behind one ICS report: who the system is, its trusts, and England comparators.
 
-The report notebook (``notebooks/reports/ics_profile.ipynb``) calls these functions and draws the
-charts; keeping the arithmetic here means it is tested once, not re-typed in every notebook.
+The report notebook (``icsresearch/reports/templates/ics_profile.ipynb``) calls these functions
+and draws the charts; keeping the arithmetic here means it is tested once, not re-typed in every
+notebook.
 Everything works from the project's panels, so the same code serves the demo and the real data
 and both footprints.
 
@@ -21,11 +22,13 @@ from __future__ import annotations
 import copy
 import functools
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .. import provenance
 from .params import ReportParameters
 
 #: Smallest share of a trust attributed to a system for it to count as one of its trusts.
@@ -142,7 +145,7 @@ def load_report_data(params: ReportParameters) -> ReportData:
     return ReportData(
         params=params,
         system=system,
-        synthetic=bool(meta["trusts"].get("synthetic", False)),
+        synthetic=_record(meta["trusts"]).synthetic is True,
         meta=copy.deepcopy(meta),
         **frames,
     )
@@ -762,7 +765,7 @@ def _within_trust_model(source: str, footprint: int, method: str):
         time="year",
         model="within",
         effects="twoways",
-        cov_type="clustered",
+        vcov="CRV1",
         cluster="trust_code",
     )
 
@@ -1021,22 +1024,24 @@ def input_files(data: ReportData) -> list[dict[str, Any]]:
     """
     seen: dict[str, dict[str, Any]] = {}
     for key in ("trusts", "ics", "monthly_trust", "monthly_ics", "beds_ics", "discharge_ics"):
-        attrs = data.meta.get(key) or {}
-        prov = attrs.get("provenance") or {}
-        for rec in [*(prov.get("inputs") or []), *(attrs.get("inputs") or [])]:
-            if not isinstance(rec, dict) or not rec.get("sha256"):
+        for rec in _record(data.meta.get(key) or {}).inputs:
+            if not rec.sha256:
                 continue
-            key = str(rec.get("source") or rec.get("path"))
             seen.setdefault(
-                key,
+                str(rec.source or rec.path),
                 {
-                    "source": rec.get("source"),
-                    "file": str(rec.get("path", "")).rsplit("/", 1)[-1],
-                    "sha256": rec.get("sha256"),
-                    "verified": bool(rec.get("verified")),
+                    "source": rec.source,
+                    "file": str(rec.path or "").rsplit("/", 1)[-1],
+                    "sha256": rec.sha256,
+                    "verified": bool(rec.verified),
                 },
             )
     return sorted(seen.values(), key=lambda r: str(r["source"]))
+
+
+def _record(attrs: dict[str, Any]) -> provenance.Provenance:
+    """The provenance record of a frame from its kept ``attrs`` (the frames carry none)."""
+    return provenance.of(SimpleNamespace(attrs=attrs))
 
 
 def source_line(data: ReportData) -> str:
