@@ -145,7 +145,7 @@ def test_monthly_ae_by_trust_and_ics():
 
 
 def test_cache_rebuilds_when_an_input_changes(mirror, tmp_path):
-    from icsresearch.panel._cache import cache_path
+    from icsresearch.panel._cache import cache_path, cache_stem
 
     params = {
         "source": "real",
@@ -154,7 +154,8 @@ def test_cache_rebuilds_when_an_input_changes(mirror, tmp_path):
         "harmonise_to": "as_reported",
     }
     before = cache_path("trust_year", params)
-    assert before.is_file()
+    assert before is not None and before.is_file()
+    stem = cache_stem("trust_year", params)
     # A user brings a revised SHMI file: same layout, one value changed.
     revised = tmp_path / "revised"
     revised.mkdir()
@@ -162,9 +163,11 @@ def test_cache_rebuilds_when_an_input_changes(mirror, tmp_path):
     text = (revised / "shmi.csv").read_text()
     (revised / "shmi.csv").write_text(text.replace("2012,RA2,0.9447", "2012,RA2,1.5000"))
     with use_source_dir(revised):
+        assert cache_stem("trust_year", params) != stem  # another key: the panel is rebuilt
+        with pytest.warns(UserWarning, match="hm_shmi"):  # (once per process per file)
+            rebuilt = trust_year_panel("real")
         after = cache_path("trust_year", params)
-        rebuilt = trust_year_panel("real")
-    assert after != before
+    assert after is not None and after != before and before.is_file()
     assert rebuilt.set_index(["trust_code", "year"]).loc[("RA2", 2012), "shmi"] == 1.5
     assert any(i.source == "hm_shmi" and not i.verified for i in rebuilt.ics.provenance.inputs)
     assert trust_year_panel("real").set_index(["trust_code", "year"]).loc[

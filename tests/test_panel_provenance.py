@@ -157,8 +157,8 @@ def test_the_panel_cache_keeps_the_typed_record(tmp_path):
     )
     df = pd.DataFrame({"trust_code": ["RA2"], "year": [2019], "shmi": [1.01]})
     df.attrs = {"kind": "trust_year", "provenance": record, "synthetic": False}
-    path = tmp_path / "panel.parquet"
-    _write(df, path)
+    path = _write(df, tmp_path, "trust_year-key")
+    assert path.parent == tmp_path and path.name.startswith("trust_year-key-")
     back = _read(path)
     assert isinstance(back.attrs["provenance"], Provenance)
     assert back.attrs["provenance"] == record

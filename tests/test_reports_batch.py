@@ -25,6 +25,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from icsresearch.errors import InvalidParameterError, KernelError, UnknownCodeError
 from icsresearch.reports import batch as batch_mod
 from icsresearch.reports.batch import check_kernel, run_batch
+from icsresearch.reports.executor import STAGING
 
 EXE = shutil.which("icsresearch", path=str(Path(sys.executable).parent)) or "icsresearch"
 #: np.random.random() right after np.random.seed(123)
@@ -126,14 +127,14 @@ def test_batch_outputs_are_complete_atomic_and_share_a_clean_kernel(tmp_path, mo
     out = tmp_path / "out"
     seen_partial, seen_staging = [], []
 
-    def watch():  # while ZQ01 runs, only .staging may hold it; its folder appears whole
+    def watch():  # while ZQ01 runs, only the staging folder may hold it; its folder appears whole
         while not (out / "index.html").exists():
             final = out / "ZQ01"
             if final.exists():
                 names = {p.name for p in final.iterdir()}
                 if not {"report.ipynb", "report.html", "manifest.json"} <= names:
                     seen_partial.append(names)
-            staging = out / ".staging"
+            staging = out / STAGING
             if staging.is_dir() and any(p.name.startswith("ZQ01-") for p in staging.iterdir()):
                 seen_staging.append(True)
             time.sleep(0.02)
@@ -180,7 +181,7 @@ def test_batch_outputs_are_complete_atomic_and_share_a_clean_kernel(tmp_path, mo
     index = (out / "index.html").read_text()
     assert all(f'href="{c}/report.html"' in index for c in codes)
     assert "Synthetic demo data" in index and "90.5" in index
-    assert not [p for p in (out / ".staging").iterdir() if not p.name.startswith("worker-")]
+    assert not [p for p in (out / STAGING).iterdir() if not p.name.startswith("worker-")]
 
     # one kernel ran all three reports, and each started clean
     workers = [manifest(out, c)["worker"] for c in codes]
@@ -287,7 +288,7 @@ def test_interrupted_batch_leaves_no_partial_report_and_resumes(tmp_path):
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
     while time.time() < deadline:
-        staging = out / ".staging"
+        staging = out / STAGING
         running = staging.is_dir() and any(p.name.startswith("ZQ02-") for p in staging.iterdir())
         if (out / "ZQ01" / "manifest.json").is_file() and running:
             break
@@ -312,7 +313,7 @@ def test_interrupted_batch_leaves_no_partial_report_and_resumes(tmp_path):
     assert "1 report(s) written, 1 unchanged (skipped), 1 failed" in text
     assert "failed ZQ03: RuntimeError: planted failure for ZQ03" in text
     assert manifest(out, "ZQ02")["status"] == "ok"
-    assert not [p for p in (out / ".staging").iterdir() if not p.name.startswith("worker-")]
+    assert not [p for p in (out / STAGING).iterdir() if not p.name.startswith("worker-")]
 
 
 def test_cli_refuses_bad_input_before_running(tmp_path):
@@ -395,7 +396,7 @@ def test_two_batches_cannot_write_into_one_folder(tmp_path):
     out.mkdir()
     with (
         batch_mod._batch_lock(out),
-        pytest.raises(InvalidParameterError, match="Another"),
+        pytest.raises(InvalidParameterError, match="another .*is writing into this folder"),
         batch_mod._batch_lock(out),
     ):
         pass

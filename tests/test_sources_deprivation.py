@@ -126,12 +126,21 @@ def test_imd2019_hand_made_and_bad_values(tmp_path):
         read_imd2019_lsoa(path)
 
 
+def _value(column) -> list[float]:
+    """Two plausible values of a measure, most deprived first (rates 0-1, standardised scores)."""
+    if column.name in ("income_avg_score", "employment_avg_score"):
+        return [0.255, 0.12]
+    if column.name in ("health_avg_score", "crime_avg_score"):
+        return [2.55, 1.2]
+    return [25.5, 12.0]
+
+
 def _imd2025_file(tmp_path, **changes):
     from icsresearch.sources.deprivation import _MEASURES
 
     row = {"icb24_code": ["E54000008", "E54000063"], "icb24_name": ["A", "B"]}
-    for published, _, kind in _MEASURES:
-        row[published] = {"rank": [1.0, 2.0], "share": [0.2, 0.1], "value": [25.5, 12.0]}[kind]
+    for published, column, kind in _MEASURES:
+        row[published] = {"rank": [1.0, 2.0], "share": [0.2, 0.1], "value": _value(column)}[kind]
     row.update(changes)
     path = tmp_path / "imd2025_england_icb24.rda"
     pyreadr.write_rdata(str(path), pd.DataFrame(row), df_name="imd2025_england_icb24")

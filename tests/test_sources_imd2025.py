@@ -222,7 +222,13 @@ def _lsoa_file(tmp_path, name="imd2025_england_lsoa21", **changes):
     # two LSOAs: E01000001 less deprived than E01000002 on every domain
     rows = {"lsoa21_code": ["E01000001", "E01000002"]}
     for pub in PUBLISHED:
-        rows[f"{pub}_score"] = [0.1, 0.3] if pub in ("Income", "Employment") else [10.0, 30.0]
+        rows[f"{pub}_score"] = (
+            [0.1, 0.3]
+            if pub in ("Income", "Employment")
+            else [1.0, 3.0]  # standardised scores (within -10 to 10)
+            if pub.startswith(("Health", "Crime"))
+            else [10.0, 30.0]
+        )
         rows[f"{pub}_rank"] = [20000.0, 100.0]
         rows[f"{pub}_decile"] = [6.0, 1.0]
     rows.update(changes)
@@ -271,10 +277,19 @@ def test_truncated_imd_file(tmp_path, mirror):
     assert "is not a readable R data file" in _error(dep.read_imd2025_lsoa, path)
 
 
+def _value(column) -> list[float]:
+    """Two plausible values of a measure, most deprived first (rates 0-1, standardised scores)."""
+    if column.name in ("income_avg_score", "employment_avg_score"):
+        return [0.255, 0.12]
+    if column.name in ("health_avg_score", "crime_avg_score"):
+        return [2.55, 1.2]
+    return [25.5, 12.0]
+
+
 def _ltla_file(tmp_path, **changes):
     rows = {"ltla24_code": ["E06000001", "E06000002"], "ltla24_name": ["A", "B"]}
-    for pub, _, kind in dep._DISTRICT_MEASURES:
-        rows[pub] = {"rank": [1.0, 2.0], "share": [0.2, 0.1], "value": [25.5, 12.0]}[kind]
+    for pub, column, kind in dep._DISTRICT_MEASURES:
+        rows[pub] = {"rank": [1.0, 2.0], "share": [0.2, 0.1], "value": _value(column)}[kind]
     rows.update(changes)
     path = tmp_path / "imd2025_england_ltla24.rda"
     pyreadr.write_rdata(str(path), pd.DataFrame(rows), df_name="imd2025_england_ltla24")

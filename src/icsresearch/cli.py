@@ -7,6 +7,7 @@ traceback and give exit code 1.
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -84,9 +85,12 @@ def data_fetch(
     rejected = [o for o in outcomes if o.status == "rejected"]
     console.print(f"[green]{len(ok)}[/] of {len(outcomes)} file(s) in the cache and verified.")
     for o in rejected:
-        err_console.print(f"[bold red]rejected[/] {o.message}", highlight=False)
+        # messages hold paths and hashes: printed as they are, never read as rich markup
+        err_console.print(f"rejected: {o.message}", markup=False, highlight=False, soft_wrap=True)
     if missing:
-        err_console.print(unavailable_message(missing), highlight=False)
+        err_console.print(
+            unavailable_message(missing), markup=False, highlight=False, soft_wrap=True
+        )
     if missing or rejected:
         raise typer.Exit(1)
 
@@ -97,32 +101,47 @@ def data_verify(
         bool, typer.Option("--cached-only", help="Check only the files that are cached.")
     ] = False,
 ) -> None:
-    """Re-hash the cache against the registry; files with the wrong hash are set aside."""
+    """Re-hash cached files against the registry and cached panels against their own sha256.
+
+    Files that fail are set aside in <cache>/_rejected/ (a panel is rebuilt when next used).
+    """
+    from rich.markup import escape
+
     from . import config
     from .data import verify
+    from .panel._cache import verify_panels
 
     outcomes = verify()
+    panels = verify_panels()
     table = Table(title=f"cache {config.cache_dir()}")
-    table.add_column("name")
+    table.add_column("name", overflow="fold")
     table.add_column("status")
-    colour = {"ok": "green", "not cached": "yellow", "rejected": "red"}
+    colour = {"ok": "green", "not cached": "yellow", "rejected": "red", "no hash": "yellow"}
     for o in outcomes:
         if cached_only and o.status == "not cached":
             continue
-        table.add_row(o.name, f"[{colour[o.status]}]{o.status}[/]")
+        table.add_row(escape(o.name), f"[{colour[o.status]}]{o.status}[/]")
+    for p in panels:
+        table.add_row(f"panel {escape(p.name)}", f"[{colour[p.status]}]{p.status}[/]")
     console.print(table)
     rejected = [o for o in outcomes if o.status == "rejected"]
+    bad_panels = [p for p in panels if p.status == "rejected"]
     absent = [o.name for o in outcomes if o.status == "not cached"]
-    for o in rejected:
-        err_console.print(o.detail, highlight=False)
-    if rejected:
-        raise _fail(f"{len(rejected)} cached file(s) failed the hash check and were set aside")
+    for o in [*rejected, *bad_panels]:
+        err_console.print(o.detail, markup=False, highlight=False, soft_wrap=True)
+    if rejected or bad_panels:
+        raise _fail(
+            f"{len(rejected)} cached file(s) and {len(bad_panels)} cached panel(s) failed the "
+            "hash check and were set aside"
+        )
     if absent and not cached_only:
+        config.mirror_dir()  # a mistyped or empty mirror is the thing to fix: named as such
         raise _fail(
             f"{len(absent)} of {len(outcomes)} registry file(s) are not cached: "
             "run `icsresearch data fetch --all` (with ICSRESEARCH_MIRROR set when offline)"
         )
     console.print(f"[green]{len(outcomes) - len(absent)} cached file(s) verified.[/]")
+    console.print(f"[green]{sum(p.status == 'ok' for p in panels)} cached panel(s) verified.[/]")
 
 
 @data_app.command("info")
@@ -170,11 +189,56 @@ def _table_suffix(out: Path) -> str:
     return suffix
 
 
-def write_table(df, out: Path) -> list[Path]:
+def _manifest_name(out: Path) -> str:
+    return out.name + ".manifest.json"
+
+
+def _adopt_table(path: Path) -> bool:
+    """A table or its manifest written by ``panel build`` / ``demo`` before the output record.
+
+    The manifest beside a table names the table (``"output"``); that pair is the workbench's.
+    """
+    import json
+
+    name = path.name.removesuffix(".manifest.json")
+    side = path.with_name(name + ".manifest.json")
+    try:
+        m = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(m, dict) and m.get("output") == name and "git_revision" in m
+
+
+def claim_tables(record, outs: list[Path]) -> None:
+    """Refuse, before anything is built, when a table name or its manifest holds a user's file.
+
+    Parameters
+    ----------
+    record
+        The :class:`~icsresearch._atomic.OutputRecord` of the folder (its lock held).
+    outs
+        The table paths about to be written (each with its ``.manifest.json``).
+
+    Raises
+    ------
+    OutputConflictError
+        Naming every taken name; nothing is written.
+    """
+    names = [n for out in outs for n in (out.name, _manifest_name(out))]
+    record.claim(
+        names,
+        adopt=_adopt_table,
+        fix="Move them away or choose another --out; icsresearch never overwrites what it did "
+        "not write.",
+    )
+
+
+def write_table(df, out: Path, record=None) -> list[Path]:
     """Write a panel as CSV or Parquet (by extension) plus ``<out>.manifest.json``, atomically.
 
     The manifest records the table's provenance (:func:`icsresearch.provenance.of`): its inputs
-    with their hashes and whether it is synthetic (true, false or unknown).
+    with their hashes and whether it is synthetic (true, false or unknown), and the table's own
+    sha256.
 
     Parameters
     ----------
@@ -182,12 +246,17 @@ def write_table(df, out: Path) -> list[Path]:
         The table.
     out
         A ``.csv`` or ``.parquet`` path.
+    record
+        The :class:`~icsresearch._atomic.OutputRecord` of ``out``'s folder: the two files are
+        recorded in it as written by icsresearch (the caller claimed the names first, see
+        :func:`claim_tables`, and saves the record).
 
     Returns
     -------
     list of Path
         The table and its manifest.
     """
+    import hashlib
     import io
 
     from . import provenance
@@ -195,33 +264,45 @@ def write_table(df, out: Path) -> list[Path]:
     from .provenance import Provenance, write_manifest
 
     if _table_suffix(out) == ".csv":
-        atomic_write_bytes(out, df.to_csv(index=False).encode("utf-8"))
+        data = df.to_csv(index=False).encode("utf-8")
     else:
         buf = io.BytesIO()
         plain = df.copy()
         plain.attrs = {}
         plain.to_parquet(buf, index=False)
-        atomic_write_bytes(out, buf.getvalue())
-    record = provenance.of(df)
+        data = buf.getvalue()
+    atomic_write_bytes(out, data)
+    record_of = provenance.of(df)
     written = Provenance.record(
-        synthetic=record.synthetic,
-        inputs=record.inputs,
+        synthetic=record_of.synthetic,
+        inputs=record_of.inputs,
         parameters=df.attrs.get("parameters", {}),
         extra={
             "output": out.name,
+            "output_sha256": hashlib.sha256(data).hexdigest(),
             "rows": len(df),
             "data_source": df["data_source"].iloc[0] if "data_source" in df and len(df) else "",
             "columns": df.attrs.get("columns", {}),
         },
     ).to_dict()
-    side = out.with_name(out.name + ".manifest.json")
+    side = out.with_name(_manifest_name(out))
     write_manifest(side, written)
+    if record is not None:
+        record.add(out.name, kind="file")
+        record.add(side.name, kind="file")
     return [out, side]
 
 
 @panel_app.command("build")
 def panel_build(
-    out: Annotated[Path, typer.Option("--out", help="Output file: .csv or .parquet.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Output file: .csv or .parquet (with OUT.manifest.json beside it). A file there "
+            "that icsresearch did not write is never overwritten.",
+        ),
+    ],
     level: Annotated[
         str, typer.Option(help="trust-year or ICS-year panel: trust or ics.")
     ] = "trust",
@@ -241,11 +322,13 @@ def panel_build(
     ] = None,
 ) -> None:
     """Build a panel and write it with a manifest (inputs, hashes, versions, parameters)."""
+    from ._atomic import OutputRecord, check_output_file
     from .options import Footprint, Level, Source, TrustIcsMethod, check
     from .panel import ics_year_panel, trust_year_panel
 
     # checked before the panel is built, with the error every Python function gives
     _table_suffix(out)
+    target = check_output_file(out)
     lvl = check("level", level, Level)
     src = check("source", source, Source)
     kwargs = {
@@ -254,8 +337,12 @@ def panel_build(
         "trust_types": trust_type or None,
     }
     build = trust_year_panel if lvl == "trust" else ics_year_panel
-    df = build(src, **kwargs)
-    paths = write_table(df, out)
+    record = OutputRecord(target.parent)
+    with record.lock():
+        claim_tables(record, [target])  # a user's file of that name stops us before the build
+        df = build(src, **kwargs)
+        paths = write_table(df, target, record)
+        record.save()
     console.print(
         f"[green]wrote[/] {paths[0]} ({len(df):,} rows, {df.shape[1]} columns) and {paths[1].name}"
     )
@@ -277,7 +364,9 @@ def demo(
 
     Writes the demo panels, then the 42 per-ICS reports (``<out>/reports/``) and their index.
     """
+    from ._atomic import RECORD_NAME, OutputRecord, check_output_dir
     from .demo import PLANTED
+    from .errors import OutputConflictError
     from .panel import (
         ae_monthly,
         beds_monthly,
@@ -285,8 +374,32 @@ def demo(
         ics_year_panel,
         trust_year_panel,
     )
-    from .reports.batch import run_batch
+    from .reports.batch import adopt_index, run_batch
 
+    out = check_output_dir(out)
+    record = OutputRecord(out)
+    names = [
+        "trust_year_panel.csv",
+        "ics_year_panel.csv",
+        "ae_monthly.csv",
+        "beds_monthly.csv",
+        "discharge_monthly.csv",
+    ]
+    with record.lock():  # checked before anything is built: a user's file stops the demo
+        # every taken name in one message: the tables, their manifests and the reports folder
+        taken = record.foreign(
+            [n for name in names for n in (name, _manifest_name(out / name))], _adopt_table
+        ) + record.foreign(
+            ["reports"],
+            lambda p: (p / RECORD_NAME).is_file() or adopt_index(p / "index.html"),
+        )
+        if taken:
+            raise OutputConflictError(
+                out,
+                tuple(taken),
+                "Move them away or choose another --out; icsresearch never overwrites what it "
+                "did not write, nor writes into a folder of yours it did not make.",
+            )
     console.print(
         "[bold]icsresearch demo[/]: the main job on [yellow]synthetic demo data[/] (fictional organisations)"
     )
@@ -298,10 +411,17 @@ def demo(
         "discharge monthly": (discharge_monthly("demo", level="trust"), "discharge_monthly.csv"),
     }
     written = []
-    written += write_table(trusts, out / "trust_year_panel.csv")
-    written += write_table(ics, out / "ics_year_panel.csv")
-    for frame, name in monthly.values():
-        written += write_table(frame.assign(data_source="synthetic demo data"), out / name)
+    with record.lock():
+        claim_tables(record, [out / n for n in names])  # again: nothing appeared meanwhile
+        written += write_table(trusts, out / "trust_year_panel.csv", record)
+        written += write_table(ics, out / "ics_year_panel.csv", record)
+        for frame, name in monthly.values():
+            written += write_table(
+                frame.assign(data_source="synthetic demo data"), out / name, record
+            )
+        if not record.owns("reports"):
+            record.add("reports", kind="scratch")  # the batch keeps its own record inside
+        record.save()
     table = Table(title="demo panels (synthetic demo data)")
     for col in ("panel", "rows", "units", "years"):
         table.add_column(col)
@@ -384,12 +504,41 @@ def _register_command_modules() -> None:
 _register_command_modules()
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning as one readable line (not Python's ``file:line: UserWarning: ...``).
+
+    The workbench's warnings (unverified input files, unusual values, a corrupted cache copy
+    replaced) are messages for the user; where in the package they were raised is noise.
+    """
+    word = "deprecated" if issubclass(category, DeprecationWarning) else "warning"
+    err_console.print(f"[bold yellow]{word}:[/] ", end="", highlight=False)
+    err_console.print(str(message), markup=False, highlight=False, soft_wrap=True)
+
+
 def main() -> None:
     """Console-script entry point."""
+    warnings.showwarning = _show_warning
     try:
         app()
     except IcsResearchError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        from rich.markup import escape
+
+        # the message may quote user input ("[x]..."): printed as text, never as rich markup
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
+        sys.exit(1)
+    except OSError as exc:  # a disk that filled up, a folder removed mid-run...: no traceback
+        from rich.markup import escape
+
+        where = f"{exc.filename}: " if exc.filename else ""
+        err_console.print(
+            f"[bold red]error:[/] {escape(where + (exc.strerror or str(exc)))}\n"
+            "  Fix: check that the path exists, that you may write there and that the disk has "
+            "space, then run the command again (finished outputs are kept).",
+            highlight=False,
+            soft_wrap=True,
+        )
         sys.exit(1)
 
 

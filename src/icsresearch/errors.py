@@ -114,3 +114,67 @@ class KernelError(IcsResearchError):
 
 class ReplicationError(IcsResearchError):
     """A replication notebook failed or wrote no outputs; the message names the cell and error."""
+
+
+class OutputPathError(InvalidParameterError):
+    """An output location the workbench cannot or must not write to.
+
+    Raised before anything is written: the path is a file where a folder is needed (or the
+    reverse), a folder is read-only, or a name the output would take already holds something the
+    workbench did not write (a user's own file or folder is never deleted or overwritten).
+
+    Parameters
+    ----------
+    path
+        The path at fault.
+    problem
+        What is wrong with it.
+    fix
+        What the user can do about it.
+    option
+        The option that named the path (``"--out"``), or ``None`` when it came from code.
+    """
+
+    def __init__(self, path: str | Path, problem: str, fix: str, option: str | None = "--out"):
+        self.path = Path(path)
+        self.problem = problem
+        self.fix = fix
+        self.option = option
+        where = f"{option} {self.path}" if option else str(self.path)
+        super().__init__(f"{where}: {problem}\n  Fix: {fix}")
+
+    def __reduce__(self):  # travels intact between processes (a Dask worker)
+        return (type(self), (self.path, self.problem, self.fix, self.option))
+
+
+class OutputConflictError(OutputPathError):
+    """Names an output would take hold files or folders the workbench did not write.
+
+    Parameters
+    ----------
+    path
+        The output folder.
+    names
+        The names taken by something else (relative to ``path``).
+    fix
+        What the user can do about it.
+    option
+        The option that named the folder.
+    """
+
+    def __init__(
+        self, path: str | Path, names: tuple[str, ...], fix: str, option: str | None = "--out"
+    ):
+        self.names = tuple(names)
+        shown = ", ".join(self.names[:8]) + (
+            f" and {len(self.names) - 8} more" if len(self.names) > 8 else ""
+        )
+        problem = (
+            f"{shown} already exist{'s' if len(self.names) == 1 else ''} and "
+            f"{'was' if len(self.names) == 1 else 'were'} not written by icsresearch (they are "
+            "not in its record of outputs, .icsresearch-outputs.json); nothing was changed"
+        )
+        super().__init__(path, problem, fix, option)
+
+    def __reduce__(self):
+        return (type(self), (self.path, self.names, self.fix, self.option))

@@ -28,15 +28,20 @@ successors in proportion to the mid-2019 population of each part (the data give 
 Trusts without catchment or A&E weights (non-acute, or no type-1 department) fall back to
 headquarters, and ``method_used`` says so. Codes of trusts that later merged are given their
 successor's weights (``via_successor``).
+
+The tables read from published files are kept in memory with
+:func:`icsresearch.data.store.memoised`: each call notes the files behind the table as read (so a
+panel's provenance lists the lookups, ODS extracts and population files it depends on), and a
+table is made again when one of those files changes (a source folder switched on, say).
 """
 
 from __future__ import annotations
 
-import functools
 from importlib import resources
 
 import pandas as pd
 
+from .data.store import memoised
 from .errors import InvalidParameterError, UnknownCodeError
 from .options import Footprint, HarmoniseTo, Source, TrustIcsMethod, allowed, check
 
@@ -114,14 +119,14 @@ def icb_changes_2026() -> pd.DataFrame:
     return _table("icb_2026_changes.csv")
 
 
-@functools.cache
+@memoised
 def _lsoa_lookup() -> pd.DataFrame:
     from .sources.lsoa import read_lsoa_icb_lookup
 
     return read_lsoa_icb_lookup()
 
 
-@functools.cache
+@memoised
 def _icb_regions() -> pd.Series:
     """ICB Q-code -> NHS region Y-code, from the NHS England CCG/STP reference (April 2020)."""
     from .sources.ods import read_ccg_stp_reference
@@ -135,7 +140,7 @@ def _short_name(name: str) -> str:
     return short.replace(" and ", " & ")
 
 
-@functools.cache
+@memoised
 def _icbs_2022() -> pd.DataFrame:
     lk = _lsoa_lookup()
     icb = (
@@ -167,7 +172,7 @@ def _icbs_2022() -> pd.DataFrame:
     ]
 
 
-@functools.cache
+@memoised
 def _icbs_2026() -> pd.DataFrame:
     old = _icbs_2022().set_index("icb_code")
     ch = icb_changes_2026()
@@ -305,7 +310,7 @@ def _to_2026(icb2022: pd.Series, ltla: pd.Series) -> pd.Series:
     return new.fillna(icb2022)
 
 
-@functools.cache
+@memoised
 def _lsoa_2026() -> pd.DataFrame:
     lk = _lsoa_lookup()[["lsoa11_code", "icb_code", "ltla_code"]]
     return pd.DataFrame(
@@ -318,7 +323,7 @@ def _lsoa_2026() -> pd.DataFrame:
     )
 
 
-@functools.cache
+@memoised
 def _lsoa21() -> pd.DataFrame:
     from .sources.lsoa import read_lsoa21_icb24_lookup, read_lsoa21_ward_ltla24_lookup
 
@@ -386,7 +391,7 @@ def lsoa_to_icb(footprint: Footprint | str = 2022) -> pd.DataFrame:
 # --- trusts ----------------------------------------------------------------------------------
 
 
-@functools.cache
+@memoised
 def _successors() -> pd.DataFrame:
     from .sources.ods import successor_map
 
@@ -399,7 +404,7 @@ def latest_codes() -> dict[str, str]:
     return dict(zip(s["old_code"], s["latest_code"], strict=True))
 
 
-@functools.cache
+@memoised
 def _trusts() -> pd.DataFrame:
     from .sources.ods import read_ods_trusts, read_ods_trusts_tidy, read_providers
 
@@ -547,7 +552,7 @@ def harmonise_trust_codes(
 # --- trust -> ICS weights --------------------------------------------------------------------
 
 
-@functools.cache
+@memoised
 def _split_shares_2026() -> pd.DataFrame:
     """For each 2022 ICB: the population share of each 2026 ICB it feeds (1.0 when whole)."""
     from .sources.population import read_population_lsoa
@@ -602,7 +607,7 @@ def _shares_to_footprint(shares: pd.DataFrame, footprint: int) -> pd.DataFrame:
     return out.rename(columns={"icb2026_code": "icb_code"})
 
 
-@functools.cache
+@memoised
 def _weights(method: str, footprint: int) -> pd.DataFrame:
     hq = _hq_weights(footprint)
     if method == "headquarters":

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import functools
+import hashlib
 import json
 import platform
 import subprocess
@@ -390,9 +391,31 @@ class Provenance:
             extra=extra,
         )
 
+    def with_inputs(self, inputs: Iterable[InputFile | Mapping[str, Any]]) -> Provenance:
+        """This record with ``inputs`` added, each file kept once (same source, path, sha256).
+
+        Parameters
+        ----------
+        inputs
+            Further files the output was made from.
+        """
+        known = {(i.source, i.path, i.sha256) for i in self.inputs}
+        more = []
+        for i in inputs:
+            i = i if isinstance(i, InputFile) else InputFile.from_mapping(i)
+            if (i.source, i.path, i.sha256) not in known:
+                known.add((i.source, i.path, i.sha256))
+                more.append(i)
+        return dataclasses.replace(self, inputs=self.inputs + tuple(more)) if more else self
+
     @property
     def unverified(self) -> list[InputFile]:
-        """Inputs whose bytes were not the registry's (user-supplied or modified files)."""
+        """Inputs whose bytes were not the registry's (user-supplied or modified files).
+
+        Reports and the command line name these files (see :func:`warn_unverified` and
+        :func:`unverified_message`); each is also in :attr:`inputs` with ``verified`` False
+        (or None when nobody checked).
+        """
         return [i for i in self.inputs if i.verified is not True]
 
     @property
@@ -414,6 +437,116 @@ class Provenance:
         return (
             f"published NHS data via icsresearch (git {rev}){files if named else ''}; OGL v3{flag}"
         )
+
+
+def unverified_message(inputs: Iterable[InputFile], what: str = "this output") -> str:
+    """One line per file, saying that ``what`` was made from files the registry does not vouch for.
+
+    Parameters
+    ----------
+    inputs
+        The unverified inputs (:attr:`Provenance.unverified`).
+    what
+        What was made from them (``"the trust-year panel"``).
+    """
+    files = list(inputs)
+    lines = [
+        f"{what} was made from {len(files)} file(s) whose bytes are not the registry's "
+        "(user-supplied or modified; not hash-checked):"
+    ]
+    for i in files:
+        digest = f", sha256 {i.sha256[:12]}..." if i.sha256 else ""
+        lines.append(f"  - {i.source or 'unregistered file'}: {i.path}{digest}")
+    lines.append(
+        "Its numbers are those files' numbers, and its provenance marks them verified=False. "
+        "To use the published release instead, unset ICSRESEARCH_SOURCE_DIR (or drop "
+        "--source-dir / path=)."
+    )
+    return "\n".join(lines)
+
+
+#: Unverified files already named in this process: (source, path, sha256).
+_named_unverified: set[tuple[str | None, str | None, str | None]] = set()
+
+
+def warn_unverified(record: Provenance, what: str = "this output") -> list[InputFile]:
+    """Warn (``UserWarning``) about each unverified input file, once per process per file.
+
+    A file is named the first time an output made from it is built or loaded in the process;
+    later outputs from the same bytes say nothing more (their provenance still marks the file).
+
+    Parameters
+    ----------
+    record
+        The output's provenance.
+    what
+        What was made (``"the trust-year panel"``), for the message.
+
+    Returns
+    -------
+    list of InputFile
+        The files named by this call (empty when all were named before, or none is unverified).
+    """
+    new = []
+    for i in record.unverified:
+        key = (i.source, i.path, i.sha256)
+        if i.path is None or key in _named_unverified:
+            continue  # a record with no file behind it (the demo) has nothing to name
+        _named_unverified.add(key)
+        new.append(i)
+    for i in new:
+        warnings.warn(unverified_message([i], what), UserWarning, stacklevel=3)
+    return new
+
+
+def user_supplied_files(obj: Any) -> list[dict[str, str | None]]:
+    """The user-supplied (unverified) files an output was made from: names and sha256.
+
+    Read from the output's provenance record (:func:`of`), so it holds for a panel, a model
+    result, a record or a manifest dict alike. Only the registry name, the file's own name and
+    its sha256 are given, not the folder: the same bytes moved elsewhere are the same input.
+
+    Parameters
+    ----------
+    obj
+        Anything :func:`of` understands.
+
+    Returns
+    -------
+    list of dict
+        ``{"source", "name", "sha256"}`` per distinct file, sorted; empty when every input was
+        the registry's (or the output has no file behind it, as the demo).
+    """
+    seen = set()
+    for i in of(obj).unverified:
+        if i.path is None and i.sha256 is None:
+            continue  # no file behind it (the demo): nothing a user supplied
+        name = Path(i.path).name if i.path else None
+        seen.add((i.source or "", name or "", i.sha256 or ""))
+    return [
+        {"source": s or None, "name": n or None, "sha256": h or None} for s, n, h in sorted(seen)
+    ]
+
+
+def user_supplied_fingerprint(obj: Any) -> str:
+    """sha256 over the names and sha256 of the user-supplied files an output was made from.
+
+    For a fingerprint that decides whether a saved output is still current (a report's resume
+    check): it changes when a user-supplied file is added, removed, renamed or edited, and is the
+    same for every output made from registry files only.
+
+    Parameters
+    ----------
+    obj
+        Anything :func:`of` understands (a panel, a result, a record, a manifest dict).
+
+    Returns
+    -------
+    str
+        Hex digest of the canonical JSON of :func:`user_supplied_files`.
+    """
+    payload = json.dumps(user_supplied_files(obj), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def of(obj: Any) -> Provenance:

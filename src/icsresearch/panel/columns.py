@@ -17,22 +17,45 @@ Aggregation rules
     Shares recomputed from summed numerators and denominators (x ``scale``), which is exact.
 ``first``
     Identifiers and attributes that do not aggregate.
+
+Plausible values
+----------------
+Every numeric column states hard ``bounds`` (from its unit where the unit fixes them: ``%``,
+``0-1``, ``1-5`` ...) and, for counts and money, a ``typical`` range. Both are wide enough for an
+ICS-year sum, since trust-year and ICS-year panels share the indicator columns. :func:`conform`
+(which every panel passes through, cached or not, real or demo) refuses infinities and values
+outside the bounds, and warns about values outside the typical range.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from .._meta import share
+from ..errors import IcsResearchError
+from ..schemas import unit_bounds
 
 FY = "financial year start (2012 = 2012/13)"
 
 
 @dataclass(frozen=True)
 class PanelColumn:
-    """Documentation of one panel column."""
+    """Documentation of one panel column.
+
+    Attributes
+    ----------
+    name, label, unit, source, year_convention, agg, description
+        What the column holds, where it comes from and how it aggregates.
+    bounds
+        Hard limits ``(lo, hi)``; ``None`` takes them from the unit
+        (:func:`icsresearch.schemas.unit_bounds`).
+    typical
+        The usual range ``(lo, hi)`` (trusts and systems alike); ``None``: no warning range.
+    """
 
     name: str
     label: str
@@ -41,10 +64,43 @@ class PanelColumn:
     year_convention: str
     agg: str
     description: str = ""
+    bounds: tuple[float, float] | None = None
+    typical: tuple[float, float] | None = None
+
+    @property
+    def limits(self) -> tuple[float, float] | None:
+        """The hard limits: ``bounds``, or those of the unit when ``bounds`` is ``None``."""
+        return self.bounds if self.bounds is not None else unit_bounds(self.unit)
 
 
-def _c(name, label, unit, source, agg, description="", year_convention=FY) -> PanelColumn:
-    return PanelColumn(name, label, unit, source, year_convention, agg, description)
+def _c(
+    name,
+    label,
+    unit,
+    source,
+    agg,
+    description="",
+    year_convention=FY,
+    *,
+    bounds=None,
+    typical=None,
+) -> PanelColumn:
+    return PanelColumn(
+        name, label, unit, source, year_convention, agg, description, bounds, typical
+    )
+
+
+# Bounds shared by several columns. Trust-year and ICS-year panels share the indicator columns,
+# so the limits hold a system's sum: the largest ICS employs about 180,000 FTE, sees 2.4m A&E
+# attendances and 1.5m episodes a year, and has 10,500 beds.
+_FTE = {"bounds": (0, 1_000_000)}
+_RESPONSES = {"bounds": (0, 10_000_000), "typical": (0, 500_000)}
+_A_AND_E_YEAR = {"bounds": (0, 100_000_000), "typical": (0, 10_000_000)}
+_RTT = {"bounds": (0, 100_000_000), "typical": (0, 2_000_000)}
+_BEDS = {"bounds": (0, 1_000_000), "typical": (0, 50_000)}
+_OCCUPANCY = {"bounds": (0, 200), "typical": (0, 110)}
+_PER_DAY = {"bounds": (0, 1_000_000), "typical": (0, 20_000)}
+_SHMI = {"bounds": (0.2, 3.0), "typical": (0.4, 1.6)}
 
 
 HM = "hospital_management compilation (Asaria et al. 2022)"
@@ -129,6 +185,8 @@ INDICATOR_COLUMNS = (
         "sum",
         "Staff groups 'Manager' + 'Senior manager' (Asaria et al. measure M1).",
         "September census of the financial year",
+        **_FTE,
+        typical=(0, 20_000),
     ),
     _c(
         "consultants_fte",
@@ -138,6 +196,8 @@ INDICATOR_COLUMNS = (
         "sum",
         "",
         "September census of the financial year",
+        **_FTE,
+        typical=(0, 20_000),
     ),
     _c(
         "all_staff_fte",
@@ -147,6 +207,8 @@ INDICATOR_COLUMNS = (
         "sum",
         "Published to 2015/16.",
         "September census of the financial year",
+        **_FTE,
+        typical=(0, 400_000),
     ),
     _c(
         "nurses_fte",
@@ -156,6 +218,8 @@ INDICATOR_COLUMNS = (
         "sum",
         "Nurses & health visitors (midwives excluded).",
         "census month: Sep 2017 -> 2017/18, Jun 2018 -> 2018/19",
+        **_FTE,
+        typical=(0, 100_000),
     ),
     _c(
         "doctors_fte",
@@ -165,6 +229,8 @@ INDICATOR_COLUMNS = (
         "sum",
         "HCHS doctors.",
         "census month: Sep 2017 -> 2017/18, Jun 2018 -> 2018/19",
+        **_FTE,
+        typical=(0, 50_000),
     ),
     _c(
         "support_fte",
@@ -174,6 +240,8 @@ INDICATOR_COLUMNS = (
         "sum",
         "Support to doctors, nurses & midwives (healthcare support workers).",
         "census month: Sep 2017 -> 2017/18, Jun 2018 -> 2018/19",
+        **_FTE,
+        typical=(0, 80_000),
     ),
     # staff survey
     _c(
@@ -211,6 +279,7 @@ INDICATOR_COLUMNS = (
         "sum",
         "Largest number of responses to any management item.",
         "survey in autumn of the financial year",
+        **_RESPONSES,
     ),
     _c(
         "staff_engagement",
@@ -242,6 +311,7 @@ INDICATOR_COLUMNS = (
         "Attendances (all department types) minus attendances over 4 hours from arrival to "
         "admission, transfer or discharge, summed over the months that report both counts.",
         "calendar months mapped to the April-March year",
+        **_A_AND_E_YEAR,
     ),
     _c(
         "ae_4hr_denominator",
@@ -252,6 +322,7 @@ INDICATOR_COLUMNS = (
         "Attendances (all department types) in the months that report attendances over 4 hours: "
         "the denominator of ae_4hr_pct.",
         "calendar months mapped to the April-March year",
+        **_A_AND_E_YEAR,
     ),
     _c(
         "ae_attendances",
@@ -262,6 +333,7 @@ INDICATOR_COLUMNS = (
         "All department types, summed over the months of the financial year (2016/17-2018/19 "
         "and 2021/22 on; no trust-level file covers April 2019 - March 2021).",
         "calendar months mapped to the April-March year",
+        **_A_AND_E_YEAR,
     ),
     _c(
         "ae_4hr_completeness_pct",
@@ -302,6 +374,7 @@ INDICATOR_COLUMNS = (
         "sum",
         "",
         "31 March snapshot at the end of the financial year",
+        **_RTT,
     ),
     _c(
         "rtt_within_18wk",
@@ -311,6 +384,7 @@ INDICATOR_COLUMNS = (
         "sum",
         "",
         "31 March snapshot at the end of the financial year",
+        **_RTT,
     ),
     _c(
         "shmi",
@@ -319,6 +393,7 @@ INDICATOR_COLUMNS = (
         f"NHS Digital SHMI via {HM}",
         "mean:admissions",
         "Summary Hospital-level Mortality Indicator (observed/expected deaths); non-specialist acute trusts only.",
+        **_SHMI,
     ),
     _c(
         "shmi_v2",
@@ -327,6 +402,7 @@ INDICATOR_COLUMNS = (
         "NHS Digital SHMI via the NHS-wellbeing compilation",
         "mean:admissions",
         "Independent compilation with a different reporting window; extends to 2019/20.",
+        **_SHMI,
     ),
     # regulator
     _c(
@@ -355,6 +431,7 @@ INDICATOR_COLUMNS = (
         f"NHS England KH03 via {HM}",
         "sum",
         "Average available beds.",
+        **_BEDS,
     ),
     _c(
         "occupied_beds",
@@ -363,6 +440,7 @@ INDICATOR_COLUMNS = (
         f"NHS England KH03 via {HM}",
         "sum",
         "Beds available x occupancy.",
+        **_BEDS,
     ),
     _c(
         "occupancy_pct",
@@ -370,6 +448,7 @@ INDICATOR_COLUMNS = (
         "%",
         f"NHS England KH03 via {HM}",
         "ratio:occupied_beds/beds_available:100",
+        **_OCCUPANCY,
     ),
     # ICS era: general & acute beds (daily SitRep, monthly averages)
     _c(
@@ -381,6 +460,7 @@ INDICATOR_COLUMNS = (
         "General & acute beds (adult + paediatric) available, mean over the months of the year of "
         "the monthly average of daily counts. A different collection from KH03 beds_available.",
         "calendar months mapped to the April-March year",
+        **_BEDS,
     ),
     _c(
         "ga_beds_occupied",
@@ -390,6 +470,7 @@ INDICATOR_COLUMNS = (
         "sum",
         "General & acute beds occupied, mean over the months of the year of the monthly average.",
         "calendar months mapped to the April-March year",
+        **_BEDS,
     ),
     _c(
         "ga_occupancy_pct",
@@ -399,6 +480,7 @@ INDICATOR_COLUMNS = (
         "ratio:ga_beds_occupied/ga_beds_available:100",
         _definition("ga_occupancy_pct"),
         "calendar months mapped to the April-March year",
+        **_OCCUPANCY,
     ),
     _c(
         "ga_beds_completeness_pct",
@@ -420,6 +502,7 @@ INDICATOR_COLUMNS = (
         "Mean daily number of patients who no longer met the criteria to reside in hospital, over "
         "the days of the financial year the trust reported.",
         "days mapped to the April-March year",
+        **_PER_DAY,
     ),
     _c(
         "ctr_discharged_per_day",
@@ -429,6 +512,7 @@ INDICATOR_COLUMNS = (
         "sum",
         "Mean daily number of those patients discharged that day (by 17:00 and 17:01-23:59).",
         "days mapped to the April-March year",
+        **_PER_DAY,
     ),
     _c(
         "ctr_remaining_per_day",
@@ -439,6 +523,7 @@ INDICATOR_COLUMNS = (
         "Mean daily number who no longer met the criteria to reside and were not discharged that "
         "day (not meeting the criteria - discharged), over days reporting both.",
         "days mapped to the April-March year",
+        **_PER_DAY,
     ),
     _c(
         "ctr_discharged_pct",
@@ -457,6 +542,8 @@ INDICATOR_COLUMNS = (
         "ratio:ctr_remaining_per_day/ga_beds_occupied:100",
         _definition("delayed_per_100_ga_beds"),
         "days mapped to the April-March year",
+        bounds=(0, 1000),
+        typical=(0, 100),
     ),
     _c(
         "ctr_completeness_pct",
@@ -494,6 +581,7 @@ INDICATOR_COLUMNS = (
                 "sum",
                 "Respondents giving that answer (published rate x base).",
                 SURVEY_YEAR,
+                **_RESPONSES,
             ),
             _c(
                 f"staff_{stem}_base",
@@ -503,6 +591,7 @@ INDICATOR_COLUMNS = (
                 "sum",
                 "Respondents answering the question.",
                 SURVEY_YEAR,
+                **_RESPONSES,
             ),
         )
     ),
@@ -514,6 +603,7 @@ INDICATOR_COLUMNS = (
         "sum",
         "Respondents to the 2021-2024 survey at the organisation.",
         SURVEY_YEAR,
+        **_RESPONSES,
     ),
     # finance (GBP m)
     _c(
@@ -523,6 +613,8 @@ INDICATOR_COLUMNS = (
         f"NHS Improvement accounts via {HM}",
         "sum",
         "Surplus (+) or deficit (-).",
+        bounds=(-100_000, 100_000),
+        typical=(-2_000, 2_000),
     ),
     _c(
         "operating_income_gbp_m",
@@ -530,6 +622,8 @@ INDICATOR_COLUMNS = (
         "GBP m",
         f"NHS Improvement accounts via {HM}",
         "sum",
+        bounds=(0, 1_000_000),
+        typical=(0, 50_000),
     ),
     _c(
         "operating_cost_gbp_m",
@@ -538,6 +632,8 @@ INDICATOR_COLUMNS = (
         f"NHS Improvement accounts via {HM}",
         "sum",
         "Published as negative; shown positive.",
+        bounds=(0, 1_000_000),
+        typical=(0, 50_000),
     ),
     # activity and casemix
     _c(
@@ -547,6 +643,8 @@ INDICATOR_COLUMNS = (
         f"NHS Digital HES via {HM}",
         "sum",
         "HES finished consultant episodes (TOTAL_EPISODES), the Asaria et al. admissions outcome.",
+        bounds=(0, 1_000_000_000),
+        typical=(0, 10_000_000),
     ),
     _c(
         "female_pct",
@@ -625,6 +723,7 @@ ICS_ID_COLUMNS = (
         "icsresearch.geography",
         "first",
         "Trusts with a positive weight in the ICS that year.",
+        bounds=(0, 1_000),
     ),
     _c(
         "data_source",
@@ -645,6 +744,8 @@ ICS_COVARIATES = (
         "first",
         "Resident population (mid-2019), all years.",
         "mid-2019",
+        bounds=(0, 60_000_000),
+        typical=(0, 10_000_000),
     ),
     _c(
         "imd2019_mean_rank",
@@ -654,6 +755,7 @@ ICS_COVARIATES = (
         "first",
         "Population-weighted mean of LSOA IMD ranks.",
         "IMD 2019",
+        bounds=(1, 32_844),
     ),
     _c(
         "imd2019_most_deprived_pct",
@@ -672,6 +774,7 @@ ICS_COVARIATES = (
         "first",
         "ICB average score; for 2026 boards, the population-weighted mean of the parts.",
         "IMD 2025",
+        bounds=(0, 100),
     ),
     _c(
         "imd2025_most_deprived_lsoa_pct",
@@ -683,6 +786,7 @@ ICS_COVARIATES = (
         "measure; it equals the published ICB summary for the 42 ICBs). For 2026 boards, the "
         "2021 LSOAs of their parts.",
         "IMD 2025",
+        bounds=(0, 100),
     ),
     _c(
         "health_index_2021",
@@ -693,6 +797,8 @@ ICS_COVARIATES = (
         "Overall Health Index score, calendar year 2021; missing for 2026 boards that are not a "
         "2022 ICB (the index is not additive across areas).",
         "calendar year 2021",
+        bounds=(0, 300),
+        typical=(70, 130),
     ),
 )
 
@@ -710,7 +816,8 @@ def docs(columns=TRUST_YEAR_COLUMNS) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        column, label, unit, source, year_convention, aggregation, description.
+        column, label, unit, source, year_convention, aggregation, description, bounds (hard
+        limits, ``None`` for text) and typical (the usual range, where stated).
 
     Examples
     --------
@@ -720,7 +827,17 @@ def docs(columns=TRUST_YEAR_COLUMNS) -> pd.DataFrame:
     """
     return pd.DataFrame(
         [
-            (c.name, c.label, c.unit, c.source, c.year_convention, c.agg, c.description)
+            (
+                c.name,
+                c.label,
+                c.unit,
+                c.source,
+                c.year_convention,
+                c.agg,
+                c.description,
+                c.limits,
+                c.typical,
+            )
             for c in columns
         ],
         columns=[
@@ -731,14 +848,21 @@ def docs(columns=TRUST_YEAR_COLUMNS) -> pd.DataFrame:
             "year_convention",
             "aggregation",
             "description",
+            "bounds",
+            "typical",
         ],
     )
 
 
 def attrs_for(columns) -> dict:
-    """Column documentation in the form stored in ``DataFrame.attrs["columns"]``."""
-    return {
-        c.name: {
+    """Column documentation in the form stored in ``DataFrame.attrs["columns"]``.
+
+    Numeric columns also carry ``bounds`` and, where stated, ``typical`` as ``[lo, hi]`` lists
+    (lists, so that they read back the same from a cached panel's JSON metadata).
+    """
+    out = {}
+    for c in columns:
+        entry = {
             "label": c.label,
             "unit": c.unit,
             "source": c.source,
@@ -746,8 +870,12 @@ def attrs_for(columns) -> dict:
             "aggregation": c.agg,
             "description": c.description,
         }
-        for c in columns
-    }
+        if c.name not in TEXT_COLUMNS and c.limits is not None:
+            entry["bounds"] = [float(v) for v in c.limits]
+        if c.typical is not None:
+            entry["typical"] = [float(v) for v in c.typical]
+        out[c.name] = entry
+    return out
 
 
 #: Columns that hold text; every other panel column is numeric (float64, ``year``/``n_trusts`` int64).
@@ -768,8 +896,82 @@ TEXT_COLUMNS = frozenset(
 INT_COLUMNS = frozenset({"year", "n_trusts"})
 
 
+def check_values(df: pd.DataFrame, columns) -> None:
+    """Refuse infinities and values outside each column's bounds; warn outside its typical range.
+
+    Parameters
+    ----------
+    df
+        A panel (trust-year or ICS-year).
+    columns
+        Its column specifications.
+
+    Raises
+    ------
+    IcsResearchError
+        A value is infinite or outside its column's hard bounds: the readers refuse such values
+        in their files, so the panel was damaged after it was built (a cached copy) or built
+        wrongly.
+
+    Warns
+    -----
+    UserWarning
+        Values outside a column's typical range (they are kept).
+    """
+    keys = [k for k in ("trust_code", "icb_code", "year") if k in df.columns]
+    for c in columns:
+        if c.name in TEXT_COLUMNS or c.name not in df.columns:
+            continue
+        values = pd.to_numeric(df[c.name], errors="coerce").astype("float64")
+        outside = pd.Series(np.isinf(values.to_numpy()), index=df.index)
+        limits = c.limits
+        if limits is not None:
+            # weighted means of shares can land a rounding error beyond 100
+            slack = 1e-9 * max(abs(limits[0]), abs(limits[1]), 1.0)
+            outside |= (values < limits[0] - slack) | (values > limits[1] + slack)
+        unit = f", {c.unit}" if c.unit else ""
+        if outside.any():
+            span = (
+                f"{limits[0]:,.10g} to {limits[1]:,.10g}"
+                if limits is not None
+                else "finite numbers"
+            )
+            raise IcsResearchError(
+                f"panel column {c.name!r} ({c.label}{unit}) has {int(outside.sum())} value(s) "
+                f"outside the possible range {span} ({_rows(df, values, outside, keys)}).\n"
+                "  Fix: the readers refuse such values, so the panel was damaged after it was "
+                "built: rebuild it without the cache (cache=False, or `icsresearch data verify`); "
+                "if it persists, report it as a bug."
+            )
+        if c.typical is not None:
+            unusual = (values < c.typical[0]) | (values > c.typical[1])
+            if unusual.any():
+                warnings.warn(
+                    f"panel column {c.name!r} ({c.label}{unit}) has {int(unusual.sum())} value(s) "
+                    f"outside the usual range {c.typical[0]:,.10g} to {c.typical[1]:,.10g} "
+                    f"({_rows(df, values, unusual, keys)}); check them before use.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+
+
+def _rows(df: pd.DataFrame, values: pd.Series, mask: pd.Series, keys: list[str]) -> str:
+    shown = []
+    for i in df.index[mask.to_numpy()][:5]:
+        where = ", ".join(f"{k}={_plain(df.at[i, k])!r}" for k in keys)
+        shown.append(f"{where}: {values.at[i]:g}")
+    return "; ".join(shown)
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def conform(df: pd.DataFrame, columns) -> pd.DataFrame:
-    """Order columns as documented and give each one its documented type (real and demo alike)."""
+    """Order columns as documented and give each one its documented type (real and demo alike).
+
+    Every value is checked against its column's bounds (:func:`check_values`).
+    """
     attrs = df.attrs
     out = pd.DataFrame(index=df.index)
     for c in columns:
@@ -781,5 +983,6 @@ def conform(df: pd.DataFrame, columns) -> pd.DataFrame:
         else:
             out[c.name] = pd.to_numeric(values, errors="coerce").astype("float64")
     out = out.reset_index(drop=True)
+    check_values(out, columns)
     out.attrs = share(attrs)
     return out

@@ -19,15 +19,15 @@ recomputed from the sums.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .. import geography
+from ..data.store import memoised, recording
 from ..errors import InvalidParameterError
-from ..provenance import input_record
+from ..provenance import warn_unverified
 from ..schemas import fy_start
 
 if TYPE_CHECKING:
@@ -113,19 +113,27 @@ _COLUMN_DOCS = {
 # --- trust-month tables (real data) ------------------------------------------------------------
 
 
-@functools.cache
+@memoised
 def real_ae_months(department: str) -> tuple[pd.DataFrame, tuple[dict, ...]]:
     """Trust-months of A&E from the published files, and the input records (cached per process).
+
+    The records list every file read, the trust list of :mod:`icsresearch.geography` included;
+    the table in memory is shared between calls (copy it before changing it).
 
     Parameters
     ----------
     department
         ``"all"`` department types or ``"type1"``.
     """
+    with recording() as log:
+        table = _ae_months(department)
+    return table, tuple(log.records())
+
+
+def _ae_months(department: str) -> pd.DataFrame:
     from ..sources.ae import read_ae_monthly, read_ae_trust_monthly
 
     old = read_ae_monthly()
-    records = [input_record(old)]
     if department == "type1":
         old = old[old["department_type"] == "1"]
     old = old.groupby(["trust_code", "period", "year"], as_index=False)[
@@ -135,7 +143,6 @@ def real_ae_months(department: str) -> tuple[pd.DataFrame, tuple[dict, ...]]:
     parts = [old]
     if department == "all":  # the 2021-2025 file gives all department types together only
         new = read_ae_trust_monthly()
-        records.append(input_record(new))
         parts.append(
             new[["trust_code", "period", "year", "attendances", "over_4hr"]].assign(
                 admissions=new["emergency_admissions"]
@@ -144,18 +151,24 @@ def real_ae_months(department: str) -> tuple[pd.DataFrame, tuple[dict, ...]]:
     out = pd.concat(parts, ignore_index=True)
     known = set(geography.trusts()["trust_code"])
     out = out[out["trust_code"].isin(known)]
-    return out.reset_index(drop=True), tuple(records)
+    return out.reset_index(drop=True)
 
 
-@functools.cache
+@memoised
 def real_beds_months(bed_type: str) -> tuple[pd.DataFrame, tuple[dict, ...]]:
-    """Trust-months of beds of one type from the published SitRep, and the input record.
+    """Trust-months of beds of one type from the published SitRep, and the input records.
 
     Parameters
     ----------
     bed_type
         A bed type of the file (``"general_acute"``...).
     """
+    with recording() as log:
+        table = _beds_months(bed_type)
+    return table, tuple(log.records())
+
+
+def _beds_months(bed_type: str) -> pd.DataFrame:
     from ..sources.beds import read_beds_monthly
 
     raw = read_beds_monthly()
@@ -167,12 +180,18 @@ def real_beds_months(bed_type: str) -> tuple[pd.DataFrame, tuple[dict, ...]]:
     rows = raw[raw["bed_type"] == bed_type]
     out = rows[["trust_code", "period", "year", "beds_available", "beds_occupied"]]
     out = out[out["trust_code"].isin(set(geography.trusts()["trust_code"]))]
-    return out.reset_index(drop=True), (input_record(raw),)
+    return out.reset_index(drop=True)
 
 
-@functools.cache
+@memoised
 def real_discharge_months() -> tuple[pd.DataFrame, tuple[dict, ...]]:
     """Trust-months of discharge delays from the published files, and the input records."""
+    with recording() as log:
+        table = _discharge_months()
+    return table, tuple(log.records())
+
+
+def _discharge_months() -> pd.DataFrame:
     from ..sources.discharge import read_criteria_to_reside_trust, read_discharges_trust
 
     ctr = read_criteria_to_reside_trust()
@@ -190,7 +209,7 @@ def real_discharge_months() -> tuple[pd.DataFrame, tuple[dict, ...]]:
     days = days[~unreported]
     out = discharge_months(days)
     out = out[out["trust_code"].isin(set(geography.trusts()["trust_code"]))]
-    return out.reset_index(drop=True), (input_record(ctr), input_record(dis))
+    return out.reset_index(drop=True)
 
 
 def discharge_months(days: pd.DataFrame) -> pd.DataFrame:
@@ -261,6 +280,29 @@ def monthly(
     option
         The series' option: A&E department, bed type, or ``""``.
     """
+    with recording() as log:  # the trust-month files, and the weights' files at ICS level
+        out, record = _monthly(kind, provider, level, footprint, method, option)
+    record = record.with_inputs(log.inputs())
+    params = {
+        "series": kind,
+        "source": provider.source,
+        "level": level,
+        "footprint": footprint,
+        "method": method,
+        "option": option,
+    }
+    record = dataclasses.replace(record, parameters={**record.parameters, **params})
+    warn_unverified(record, f"the monthly {kind} table")
+    out.attrs = {
+        "provenance": record,
+        "synthetic": record.synthetic,
+        "parameters": params,
+        "columns": {c: _COLUMN_DOCS[c] for c in out.columns if c in _COLUMN_DOCS},
+    }
+    return out
+
+
+def _monthly(kind, provider, level, footprint, method, option):
     trust, record = provider.trust_months(kind, option)
     if kind == "ae":
         counts = ["attendances", "over_4hr", "admissions"]
@@ -296,18 +338,4 @@ def monthly(
         out["discharged_pct"] = _rate(out["discharged_per_day"], out["patients_per_day"])
     out = out.sort_values([key, "period"]).reset_index(drop=True)
     out = out.replace([np.inf, -np.inf], np.nan)
-    params = {
-        "series": kind,
-        "source": provider.source,
-        "level": level,
-        "footprint": footprint,
-        "method": method,
-        "option": option,
-    }
-    out.attrs = {
-        "provenance": dataclasses.replace(record, parameters={**record.parameters, **params}),
-        "synthetic": record.synthetic,
-        "parameters": params,
-        "columns": {c: _COLUMN_DOCS[c] for c in out.columns if c in _COLUMN_DOCS},
-    }
-    return out
+    return out, record

@@ -8,7 +8,10 @@ ICS aggregation, monthly ICS series, column types, documentation, provenance par
 once, by the panel, for both providers, so code written on the demo runs on the real data.
 
 :class:`RealData` reads the published files through the registry (:mod:`icsresearch.sources`,
-:mod:`icsresearch.panel.real`) and caches built panels as Parquet (:mod:`._cache`).
+:mod:`icsresearch.panel.real`) and caches built panels as Parquet (:mod:`._cache`). Its records
+list every file read while a table was made (:func:`icsresearch.data.store.recording`: geography
+lookups included), and a table made from a file that is not the registry's says so once per
+process per file (:func:`icsresearch.provenance.warn_unverified`).
 :class:`DemoData` builds the same tables from :func:`icsresearch.demo.world`, which imports nothing
 from the panel: the demo is a source of synthetic rows, and the panel applies the functions of
 :mod:`icsresearch.panel.annual` to its monthly tables exactly as to the published ones.
@@ -23,14 +26,17 @@ from typing import Any, Protocol
 import pandas as pd
 
 from .. import demo, geography
+from ..data.store import recording
 from ..options import Source, check
-from ..provenance import Provenance
+from ..provenance import Provenance, of, warn_unverified
 from ..schemas import fy_label
 from . import real
 from ._cache import cached_build
 from .annual import ae_annual, beds_annual, discharge_annual, wellbeing_annual
 from .columns import INDICATOR_COLUMNS, TRUST_YEAR_COLUMNS
 from .monthly import real_ae_months, real_beds_months, real_discharge_months
+
+_WHAT = {"trust_year": "the trust-year panel", "ics_year": "the ICS-year panel"}
 
 #: The monthly series a provider supplies as trust-month tables.
 SERIES = ("ae", "beds", "discharge")
@@ -110,12 +116,13 @@ class RealData:
         return table, self._record(inputs)
 
     def trust_months(self, series: str, option: str) -> tuple[pd.DataFrame, Provenance]:
-        table, records = {
-            "ae": lambda: real_ae_months(option),
-            "beds": lambda: real_beds_months(option),
-            "discharge": real_discharge_months,
-        }[series]()
-        return table.copy(), self._record(records)
+        with recording() as log:  # the files behind the trust-month table, from memory or not
+            table, _ = {
+                "ae": lambda: real_ae_months(option),
+                "beds": lambda: real_beds_months(option),
+                "discharge": real_discharge_months,
+            }[series]()
+        return table.copy(), self._record(log.inputs())
 
     def cached(
         self,
@@ -124,7 +131,17 @@ class RealData:
         build: Callable[[], pd.DataFrame],
         use_cache: bool,
     ) -> pd.DataFrame:
-        return cached_build(kind, params, build, use_cache=use_cache)
+        def complete() -> pd.DataFrame:
+            # Whatever the build read (the systems and weights of the ICS panel too) is in the
+            # record that is cached with the panel.
+            with recording() as log:
+                panel = build()
+            panel.attrs["provenance"] = of(panel).with_inputs(log.inputs())
+            return panel
+
+        panel = cached_build(kind, params, complete, use_cache=use_cache)
+        warn_unverified(of(panel), _WHAT.get(kind, f"the {kind} panel"))
+        return panel
 
     def _record(self, inputs) -> Provenance:
         return Provenance.record(synthetic=False, inputs=inputs)

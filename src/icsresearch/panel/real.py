@@ -1,4 +1,9 @@
-"""Build the trust-year panel and the ICS-year covariates from the published files."""
+"""Build the trust-year panel and the ICS-year covariates from the published files.
+
+Each builder returns the input records of every file it read, as
+:func:`icsresearch.data.store.recording` saw them: the readers' files and those read inside
+:mod:`icsresearch.geography` (lookups, ODS, population), whether read now or answered from memory.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import geography
-from ..provenance import input_record
+from ..data.store import recording
 from ..schemas import fy_label
 from .aggregate import aggregate
 from .annual import ae_annual, beds_annual, discharge_annual, wellbeing_annual
@@ -18,7 +23,8 @@ FIRST_YEAR, LAST_YEAR = 2012, 2024
 LAST_COMPILED_YEAR = 2018
 REAL_DATA = "published NHS data"
 
-#: Registry files read by the real-data panel (their hashes key the panel cache).
+#: Registry files the real-data panels may read: their hashes key the panel cache, so every file
+#: a panel reads must be here (a test records the files each panel reads and checks).
 INPUTS = (
     "hm_managers",
     "hm_consultants",
@@ -61,14 +67,11 @@ INPUTS = (
 )
 
 
-def _indicators() -> tuple[pd.DataFrame, list[dict]]:
+def _indicators() -> pd.DataFrame:
     """All indicators merged on (trust_code, year), as reported, before any filtering."""
     from ..sources import admissions, ae, beds, finance, rtt, shmi, staff_survey, workforce
 
-    inputs: list[dict] = []
-
     def keep(df: pd.DataFrame, cols: dict[str, str]) -> pd.DataFrame:
-        inputs.append(input_record(df))
         return df.rename(columns=cols)[["trust_code", "year", *cols.values()]]
 
     parts = [
@@ -77,7 +80,6 @@ def _indicators() -> tuple[pd.DataFrame, list[dict]]:
         keep(workforce.read_all_staff_fte(), {"all_staff_fte": "all_staff_fte"}),
     ]
     hchs = workforce.read_hchs_staff_groups()
-    inputs.append(input_record(hchs))
     groups = pd.concat(
         [workforce.staff_by_group("hchs", census, staff=hchs) for census in ("2017-09", "2018-06")],
         ignore_index=True,
@@ -85,7 +87,6 @@ def _indicators() -> tuple[pd.DataFrame, list[dict]]:
     parts.append(groups[["trust_code", "year", "nurses_fte", "doctors_fte", "support_fte"]])
 
     items = staff_survey.read_staff_survey_items()
-    inputs.append(input_record(items))
     scores = staff_survey.management_scores(items)
     responses = items.groupby(["trust_code", "year"], as_index=False)["n_responses"].max()
     responses = responses.rename(columns={"n_responses": "survey_responses"})
@@ -103,7 +104,6 @@ def _indicators() -> tuple[pd.DataFrame, list[dict]]:
     parts.append(responses)
 
     wb = shmi.read_shmi_wellbeing()
-    inputs.append(input_record(wb))
     parts.append(
         wb.rename(columns={"shmi": "shmi_v2", "engagement_index": "staff_engagement"})[
             ["trust_code", "year", "shmi_v2", "staff_engagement"]
@@ -111,17 +111,13 @@ def _indicators() -> tuple[pd.DataFrame, list[dict]]:
     )
 
     parts.append(keep(ae.read_ae_annual(), {"ae_4hr_pct": "ae_4hr_pct_compiled"}))
-    ae_months, records = real_ae_months("all")
-    inputs.extend(dict(r) for r in records)
+    ae_months, _ = real_ae_months("all")
     parts.append(ae_annual(ae_months))
-    beds_months, records = real_beds_months("general_acute")
-    inputs.extend(dict(r) for r in records)
+    beds_months, _ = real_beds_months("general_acute")
     parts.append(beds_annual(beds_months))
-    discharge, records = real_discharge_months()
-    inputs.extend(dict(r) for r in records)
+    discharge, _ = real_discharge_months()
     parts.append(discharge_annual(discharge))
     wellbeing = staff_survey.read_staff_survey_wellbeing()
-    inputs.append(input_record(wellbeing))
     parts.append(wellbeing_annual(staff_survey.wellbeing_wide(wellbeing)))
     parts.append(
         keep(
@@ -145,7 +141,6 @@ def _indicators() -> tuple[pd.DataFrame, list[dict]]:
         )
     )
     fin = finance.read_finance()
-    inputs.append(input_record(fin))
     parts.append(
         pd.DataFrame(
             {
@@ -158,7 +153,6 @@ def _indicators() -> tuple[pd.DataFrame, list[dict]]:
         )
     )
     adm = admissions.read_admissions()
-    inputs.append(input_record(adm))
     mix = admissions.casemix_shares(adm)
     parts.append(
         pd.DataFrame(
@@ -171,8 +165,7 @@ def _indicators() -> tuple[pd.DataFrame, list[dict]]:
     )
     parts.append(mix)
 
-    cqc, cqc_inputs = cqc_in_force()
-    inputs.extend(cqc_inputs)
+    cqc, _ = cqc_in_force()
     parts.append(cqc)
 
     merged = parts[0]
@@ -184,7 +177,7 @@ def _indicators() -> tuple[pd.DataFrame, list[dict]]:
     # Indicators whose numerator and denominator come from different files.
     occupied = merged["ga_beds_occupied"].where(merged["ga_beds_occupied"] > 0)
     merged["delayed_per_100_ga_beds"] = 100 * merged["ctr_remaining_per_day"] / occupied
-    return merged, inputs
+    return merged
 
 
 def cqc_in_force(
@@ -201,13 +194,11 @@ def cqc_in_force(
     from ..sources.cqc import read_cqc_latest_ratings, read_cqc_ratings
 
     snapshots = []
-    inputs = []
-    for reader, taken in (
-        (read_cqc_latest_ratings, pd.Timestamp("2018-09-03")),
-        (read_cqc_ratings, pd.Timestamp("2019-03-31")),
+    with recording() as log:
+        read = [reader() for reader in (read_cqc_latest_ratings, read_cqc_ratings)]
+    for r, taken in zip(
+        read, (pd.Timestamp("2018-09-03"), pd.Timestamp("2019-03-31")), strict=True
     ):
-        r = reader()
-        inputs.append(input_record(r))
         r = r[
             (r["population_group"] == "Overall")
             & r["key_question"].isin(["Overall", "Well-led"])
@@ -234,14 +225,22 @@ def cqc_in_force(
     ).reset_index()
     wide = wide.rename(columns={"Overall": "cqc_overall_score", "Well-led": "cqc_well_led_score"})
     wide.columns.name = None
-    return wide[["trust_code", "year", "cqc_overall_score", "cqc_well_led_score"]], inputs
+    return wide[["trust_code", "year", "cqc_overall_score", "cqc_well_led_score"]], log.records()
 
 
 def trust_year(
     footprint: int, method: str, harmonise_to: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
     """The real trust-year panel (all trust types), the code mapping applied, and the inputs read."""
-    raw, inputs = _indicators()
+    with recording() as log:
+        panel, mapping = _trust_year(footprint, method, harmonise_to)
+    return panel, mapping, log.records()
+
+
+def _trust_year(
+    footprint: int, method: str, harmonise_to: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    raw = _indicators()
     raw = raw[raw["year"].between(FIRST_YEAR, LAST_YEAR)]
     trusts = geography.trusts()
     known = trusts.dropna(subset=["trust_type"])
@@ -280,18 +279,23 @@ def trust_year(
         .sort_values(["trust_code", "year"])
         .reset_index(drop=True)
     )
-    return panel, mapping, inputs
+    return panel, mapping
 
 
 def ics_covariates(footprint: int) -> tuple[pd.DataFrame, list[dict]]:
     """Population (mid-2019) and deprivation (IMD 2019, IMD 2025) per ICS of the footprint."""
+    with recording() as log:
+        table = _ics_covariates(footprint)
+    return table, log.records()
+
+
+def _ics_covariates(footprint: int) -> pd.DataFrame:
     from ..sources.deprivation import read_imd2019_lsoa, read_imd2025_icb
     from ..sources.population import read_population_lsoa
 
     pop = read_population_lsoa()
     imd = read_imd2019_lsoa()
     imd25 = read_imd2025_icb()
-    inputs = [input_record(pop), input_record(imd), input_record(imd25)]
     lk = geography.lsoa_to_icb(footprint)
     df = lk.merge(pop[["lsoa11_code", "total_population"]], on="lsoa11_code", how="left")
     df = df.merge(imd[["lsoa11_code", "imd_rank", "imd_decile"]], on="lsoa11_code", how="left")
@@ -316,11 +320,10 @@ def ics_covariates(footprint: int) -> tuple[pd.DataFrame, list[dict]]:
     parts["score"] = parts["icb2022_code"].map(score) * parts["total_population"]
     pg = parts.groupby("icb_code")
     out["imd2025_average_score"] = pg["score"].sum() / pg["total_population"].sum()
-    lsoa21, more = _covariates_2021(footprint)
-    return out.join(lsoa21).reset_index(), inputs + more
+    return out.join(_covariates_2021(footprint)).reset_index()
 
 
-def _covariates_2021(footprint: int) -> tuple[pd.DataFrame, list[dict]]:
+def _covariates_2021(footprint: int) -> pd.DataFrame:
     """Measures built on 2021 LSOAs (IMD 2025) and the ONS Health Index, per ICS of the footprint."""
     from ..sources.deprivation import read_imd2025_lsoa
     from ..sources.health_index import read_health_index_icb
@@ -345,4 +348,4 @@ def _covariates_2021(footprint: int) -> tuple[pd.DataFrame, list[dict]]:
     icbs = geography.icbs(footprint).set_index("icb_code")
     same = icbs["predecessors"].where(~icbs["predecessors"].str.contains(";", na=False))
     out["health_index_2021"] = same.reindex(out.index).map(score)
-    return out, [input_record(imd), input_record(hi)]
+    return out

@@ -12,13 +12,22 @@
 Notebooks call :func:`write_outputs` themselves, so a notebook run by hand in Jupyter leaves the
 same files (without the HTML). ``source_dir`` points the readers at a folder of files with the
 published names (no hash check) through ``ICSRESEARCH_SOURCE_DIR``, which the kernel inherits.
+
+The run writes into ``out/.icsresearch-staging/`` and moves the outputs into ``out`` only when the
+notebook succeeded: a failed run keeps the previous outputs and leaves its executed notebook in
+``out/failed/``. ``out`` keeps a record of what the workbench wrote there
+(``.icsresearch-outputs.json``); a name the outputs would take that holds a user's own file stops
+the run before it starts. The kernel runs like the report batch's: local IPC sockets (no TCP
+ports) and its connection file in a private folder (:func:`icsresearch.reports.executor.runtime_dir`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -33,6 +42,10 @@ KERNEL_NAME = "icsresearch"
 NOTEBOOK_DIR_ENV = "ICSRESEARCH_REPLICATION_NOTEBOOKS"
 
 OUTPUT_FILES = ("estimates.csv", "comparison.md", "manifest.json")
+#: Working folder of a run inside ``out`` (the same name as the report batch's).
+STAGING = ".icsresearch-staging"
+#: Where a failed run's executed notebook is kept.
+FAILED = "failed"
 
 
 def notebook_dir() -> Path:
@@ -198,24 +211,75 @@ def write_outputs(
 
 def _html(executed: Path, target: Path) -> Path:
     import nbformat
-    from nbconvert import HTMLExporter
 
     from .._atomic import atomic_write_text
+    from ..reports.executor import html_exporter
 
     nb = nbformat.read(str(executed), as_version=4)
-    body, _ = HTMLExporter().from_notebook_node(nb)
+    # the report batch's exporter: no raw HTML from Markdown outputs built from data files
+    body, _ = html_exporter(hide_code=False, remove_tags=()).from_notebook_node(nb)
     return atomic_write_text(target, body)
 
 
-def _failure(exc: Exception, executed: Path) -> ReplicationError:
+def _failure(exc: Exception, executed: Path, kept: bool) -> ReplicationError:
     ename = getattr(exc, "ename", type(exc).__name__)
     evalue = getattr(exc, "evalue", str(exc))
     cell = getattr(exc, "exec_count", None)
     where = f" in cell [{cell}]" if cell is not None else ""
+    previous = (
+        " The previous outputs in the folder are kept." if kept else " No outputs were written."
+    )
     return ReplicationError(
         f"the notebook failed{where}: {ename}: {evalue}\n"
-        f"  The executed notebook with the full traceback is {executed}"
+        f"  The executed notebook with the full traceback is {executed}.{previous}\n"
+        "  Fix: correct the cause named above (a file, a parameter) and run the replication again."
     )
+
+
+def _adopter(rep_id: str, out: Path):
+    """Recognise a replication's outputs written before the output record existed.
+
+    ``manifest.json`` names the replication and the sha256 of each output: a file it lists with
+    that hash is the workbench's, and so is the manifest itself.
+    """
+    from .._atomic import sha256_file
+
+    def adopt(path: Path) -> bool:
+        try:
+            m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if not isinstance(m, dict) or m.get("replication") != rep_id:
+            return False
+        if path.name == "manifest.json":
+            return True
+        if path.name == FAILED or path.name == STAGING:
+            return False
+        want = (m.get("outputs") or {}).get(path.name) or {}
+        return path.is_file() and bool(want.get("sha256")) and sha256_file(path) == want["sha256"]
+
+    return adopt
+
+
+def _execute(
+    nb_in: Path, executed: Path, params: dict[str, Any], cwd: Path, env, kernel_name, log_output
+):
+    """Run the notebook on a private IPC kernel in ``cwd``; write it to ``executed``; raise on error."""
+    import nbformat
+    from papermill.execute import raise_for_execution_errors
+
+    from ..reports.executor import PooledKernel, parameterise, run_notebook, runtime_dir
+
+    nb = parameterise(nb_in, params, kernel_name, executed.name)
+    log = runtime_dir() / f"replication-{uuid.uuid4().hex[:8]}.log"
+    kernel = PooledKernel(kernel_name, cwd, env, log_path=log, warm_up=False)
+    try:
+        run_notebook(kernel, nb, None, log_output)
+    finally:
+        kernel.shutdown()
+        log.unlink(missing_ok=True)
+        nbformat.write(nb, str(executed))
+    raise_for_execution_errors(nb, str(executed))
 
 
 def run_replication(
@@ -234,7 +298,8 @@ def run_replication(
     rep_id
         A replication id (see :data:`~icsresearch.replications.registry.REPLICATIONS`).
     out
-        Output folder (created; earlier outputs of the same names are replaced).
+        Output folder (created). Earlier outputs of the workbench are replaced only when the run
+        succeeds; a name that holds something the workbench did not write stops the run.
     source_dir
         Folder of files in the published layout (same file names), read without hash checks
         instead of the registry copies, e.g. corrected or newer releases.
@@ -254,21 +319,24 @@ def run_replication(
     Raises
     ------
     InvalidParameterError
-        Unknown id or parameter, or ``out`` is a file.
+        Unknown id or parameter.
+    OutputPathError
+        ``out`` is a file or read-only, or an output name in it holds a file the workbench did
+        not write (:class:`~icsresearch.errors.OutputConflictError`).
     DataFileError
         ``source_dir`` is not a folder, or the notebook is missing.
     ReplicationError
         The notebook failed (the message names the cell and error; the executed notebook keeps
         the traceback).
     """
-    import papermill as pm
     from papermill.exceptions import PapermillExecutionError
+
+    from .._atomic import OutputRecord, check_output_dir
 
     rep = get_replication(rep_id)
     nb_in = notebook_path(rep_id)
-    out = Path(out).expanduser().resolve()
-    if out.exists() and not out.is_dir():
-        raise InvalidParameterError(f"--out {out} is a file\n  Fix: give a folder for the outputs")
+    # a file, a read-only folder or a path under a file: one clear error, nothing created yet
+    out = check_output_dir(out, create=False)
     known = notebook_parameters(rep_id)
     params = dict(parameters or {})
     unknown = sorted(set(params) - set(known))
@@ -289,51 +357,80 @@ def run_replication(
                 "is not a folder (--source-dir)",
                 "Pass a folder holding files with the published names, e.g. AE.csv, shmi.csv.",
             )
-    out.mkdir(parents=True, exist_ok=True)
-    executed = out / rep.notebook
-    html = out / f"{rep.id}.html"
-    for name in (*OUTPUT_FILES, executed.name, html.name):
-        (out / name).unlink(missing_ok=True)  # never leave an older run's outputs looking new
-    params.update(output_dir=str(out), source_dir=str(src) if src else "")
+    out = check_output_dir(out)
+    executed_name, html_name = rep.notebook, f"{rep.id}.html"
+    names = (*OUTPUT_FILES, executed_name, html_name)
 
     from ..data.store import SOURCE_DIR_ENV
 
-    previous = os.environ.get(SOURCE_DIR_ENV)
-    if src is not None:
-        os.environ[SOURCE_DIR_ENV] = str(src)  # the kernel inherits the environment
-    started = time.perf_counter()
-    try:
-        pm.execute_notebook(
-            str(nb_in),
-            str(executed),
-            parameters=params,
-            kernel_name=kernel_name,
-            progress_bar=False,
-            log_output=log_output,
-            # the output folder, never the package's own (read-only once installed)
-            cwd=str(out),
+    env = {SOURCE_DIR_ENV: str(src)} if src is not None else {}
+    record = OutputRecord(out)
+    with record.lock(busy="another icsresearch command is writing into this folder"):
+        record.claim(
+            [*names, FAILED, STAGING],
+            adopt=_adopter(rep.id, out),
+            fix="Move them away, or choose another --out folder; icsresearch never deletes or "
+            "overwrites what it did not write.",
         )
-    except PapermillExecutionError as exc:
-        raise _failure(exc, executed) from None
-    finally:
-        if src is not None:
-            if previous is None:
-                os.environ.pop(SOURCE_DIR_ENV, None)
-            else:
-                os.environ[SOURCE_DIR_ENV] = previous
-    seconds = time.perf_counter() - started
-    missing = [name for name in OUTPUT_FILES if not (out / name).is_file()]
-    if missing:
-        raise ReplicationError(
-            f"the notebook ran but did not write {missing} to {out}\n"
-            f"  Fix: the notebook must call write_outputs(output_dir, ...); see {executed}"
-        )
-    _html(executed, html)
-    _finish_manifest(out / "manifest.json", nb_in, executed, html, kernel_name, seconds, params)
+        if not record.owns(STAGING):
+            record.add(STAGING, kind="scratch")
+        record.save()
+        stage = out / STAGING / f"{rep.id}-{uuid.uuid4().hex[:10]}"
+        stage.mkdir(parents=True)
+        try:
+            # the kernel works in the staging folder; "." is the output folder once moved
+            params.update(output_dir=".", source_dir=str(src) if src else "")
+            executed = stage / executed_name
+            started = time.perf_counter()
+            try:
+                _execute(nb_in, executed, params, stage, env, kernel_name, log_output)
+            except PapermillExecutionError as exc:
+                kept = any((out / n).exists() for n in names)
+                failed = _keep_failed(stage, out, record, executed_name)
+                raise _failure(exc, failed / executed_name, kept) from None
+            seconds = time.perf_counter() - started
+            missing = [name for name in OUTPUT_FILES if not (stage / name).is_file()]
+            if missing:
+                failed = _keep_failed(stage, out, record, executed_name)
+                raise ReplicationError(
+                    f"the notebook ran but did not write {missing}\n"
+                    "  Fix: the notebook must call write_outputs(output_dir, ...); see "
+                    f"{failed / executed_name}"
+                )
+            params["output_dir"] = str(out)  # where the outputs are, for the manifest
+            _html(executed, stage / html_name)
+            _finish_manifest(
+                stage / "manifest.json", nb_in, executed, stage / html_name, kernel_name,
+                seconds, params,
+            )  # fmt: skip
+            # into place one file at a time, the manifest last; the old outputs are the
+            # workbench's (claimed above), a stale failed attempt too
+            for name in (*[n for n in names if n != "manifest.json"], "manifest.json"):
+                os.replace(stage / name, out / name)
+                record.add(name, kind="file")
+            if record.owns(FAILED) and (out / FAILED).is_dir():
+                shutil.rmtree(out / FAILED, ignore_errors=True)
+                record.discard(FAILED)
+            record.save()
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
     paths = {name: out / name for name in OUTPUT_FILES}
-    paths[executed.name] = executed
-    paths[html.name] = html
+    paths[executed_name] = out / executed_name
+    paths[html_name] = out / html_name
     return paths
+
+
+def _keep_failed(stage: Path, out: Path, record, executed_name: str) -> Path:
+    """Keep a failed run's executed notebook in ``out/failed/`` (replacing an older failure)."""
+    failed = out / FAILED
+    if failed.exists():  # claimed above: the workbench's own earlier failure
+        shutil.rmtree(failed, ignore_errors=True)
+    failed.mkdir()
+    if (stage / executed_name).is_file():
+        os.replace(stage / executed_name, failed / executed_name)
+    record.add(FAILED, kind="folder")
+    record.save()
+    return failed
 
 
 def _finish_manifest(

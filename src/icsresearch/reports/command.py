@@ -1,8 +1,11 @@
 """``icsresearch reports``: the per-ICS report batch on the command line.
 
 Exit codes: 0 every report succeeded (or was unchanged); 1 nothing ran (bad parameters, unknown
-codes, no kernel, another batch writing into the folder...); 3 some reports failed (the others
-are complete and the index marks the failures); 130 interrupted (Ctrl-C).
+codes, no kernel, a notebook that is not a report notebook, a malformed scheduler address, an
+output folder that is a file, read-only, holds another source's reports or names taken by the
+user's own files, another batch writing into the folder...); 3 some reports failed (the others
+are complete, a good report is never replaced by a failed one, and the index marks the
+failures); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -56,10 +59,31 @@ def _reports(
             help="Run on an existing Dask cluster: scheduler address, e.g. tcp://host:8786."
         ),
     ] = None,
-    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("outputs/reports"),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Output folder (default outputs/reports-real, or outputs/reports-demo with "
+            "--source demo). Names in it that icsresearch did not write are never touched.",
+            show_default=False,
+        ),
+    ] = None,
+    source_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--source-dir",
+            help="Folder of files with the published names (e.g. nhs_provider.csv), read instead "
+            "of the registry copies without a hash check; the reports say so.",
+        ),
+    ] = None,
     force: Annotated[
         bool,
-        typer.Option("--force", help="Redo reports whose inputs and parameters are unchanged."),
+        typer.Option(
+            "--force",
+            help="Redo reports whose inputs and parameters are unchanged (and were skipped). "
+            "It only re-runs: it never deletes or overwrites anything icsresearch did not write, "
+            "so a name held by your own file or folder (e.g. OUT/<code>/, OUT/index.html) still "
+            "stops the batch.",
+        ),
     ] = False,
     notebook: Annotated[
         Path | None,
@@ -83,8 +107,9 @@ def _reports(
     Unchanged reports are skipped (--force redoes them); a failing report never stops the others.
     """
     from rich.console import Console
+    from rich.markup import escape
 
-    from .batch import run_batch
+    from .batch import default_out, run_batch
 
     console = Console(stderr=True)
     # checked before anything starts; the Python API takes the footprint as an int, a command
@@ -108,13 +133,16 @@ def _reports(
             kernel_name=kernel,
             fresh_kernels=fresh_kernels,
             cell_timeout=timeout,
+            source_dir=source_dir,
             progress=not quiet,
             console=console,
         )
     except KeyboardInterrupt:
+        where = out if out is not None else default_out(src)
         console.print(
-            f"[yellow]interrupted[/]: finished reports are complete in {out}; no partial report "
-            "was left. Run the same command again to finish (unchanged reports are skipped).",
+            f"[yellow]interrupted[/]: finished reports are complete in {escape(str(where))}; no "
+            "partial report was left. Run the same command again to finish (unchanged reports "
+            "are skipped).",
             highlight=False,
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -128,13 +156,46 @@ def _reports(
     )
     for o in result.outcomes:
         if o["status"] == "failed":
+            folder = o.get("folder")
+            where = (
+                f" (see {result.out_dir / folder / 'report.ipynb'}"
+                + (
+                    "; the last good report is kept"
+                    if folder and folder.endswith("/failed")
+                    else ""
+                )
+                + ")"
+                if folder
+                else ""
+            )
             out_console.print(
-                f"  [red]failed[/] {o['code']}: {o.get('error') or 'unknown error'} "
-                f"(see {result.out_dir / o['code'] / 'report.ipynb'})",
+                f"  [red]failed[/] {o['code']}: "
+                + escape(f"{o.get('error') or 'unknown error'}{where}"),
                 highlight=False,
                 soft_wrap=True,
             )
-    out_console.print(f"Index: {result.index}", highlight=False, soft_wrap=True)
+    out_console.print(f"Index: {escape(str(result.index))}", highlight=False, soft_wrap=True)
+    if result.unverified:
+        # stderr, and said every run: numbers from files the registry does not vouch for
+        console.print(
+            f"[yellow]warning[/]: {len(result.unverified)} input file(s) used by these reports "
+            "are not the registry's (user-supplied or modified; not hash-checked):",
+            highlight=False,
+        )
+        for u in result.unverified:
+            console.print(
+                escape(
+                    f"  - {u['source']}: {u.get('path') or '?'} (sha256 {str(u['sha256'])[:12]}..., "
+                    f"{len(u['reports'])} report(s))"
+                ),
+                highlight=False,
+                soft_wrap=True,
+            )
+        console.print(
+            "  The reports, their manifests and the index name these files. Unset "
+            "ICSRESEARCH_SOURCE_DIR / drop --source-dir to use the published files.",
+            highlight=False,
+        )
     if src == "demo":
         out_console.print(
             "[yellow]synthetic demo data[/]: fictional organisations, not real NHS figures."

@@ -1,8 +1,16 @@
-"""Small display helpers for the report notebook: readable tables and number formats."""
+"""Small display helpers for the report notebook: readable tables, text and number formats.
+
+Names and labels come from data files a user may supply (``--source-dir``), so nothing from them
+reaches the HTML report as markup: :func:`table` escapes every cell, header and caption, and
+:func:`md` escapes a value for Markdown (the report's text). The batch's HTML exporter also
+renders no raw HTML from Markdown outputs (:func:`icsresearch.reports.executor.html_exporter`).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +37,31 @@ def fmt(value: Any, spec: str = ",.1f", missing: str = "not published") -> str:
     if not np.isfinite(v):
         return missing
     return format(v, spec)
+
+
+#: Characters with a meaning in Markdown (or in the math the notebook renders) inside a line.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}|~$#!])")
+
+
+def md(value: Any) -> str:
+    """A value as literal Markdown text: HTML escaped, Markdown punctuation backslash-escaped.
+
+    Use it for every value from data that goes into a Markdown string (names, regions, labels),
+    so ``<img onerror=...>`` or ``[link](javascript:...)`` in a file shows as text.
+
+    Parameters
+    ----------
+    value
+        Any value (converted with ``str``).
+
+    Examples
+    --------
+    >>> md("<img src=x onerror=alert(1)> & *co*")
+    '&lt;img src=x onerror=alert(1)&gt; &amp; \\\\*co\\\\*'
+    """
+    text = html.escape(str(value), quote=False)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return " ".join(text.splitlines())  # a value never starts a new Markdown block
 
 
 def ordinal(n: int | None) -> str:
@@ -64,6 +97,9 @@ def table(
         Shown above the table.
     rename
         Column headers for the reader.
+
+    Every cell, column header and the caption are HTML-escaped: a name in a data file is shown
+    as text, never as markup.
     """
     out = df.copy()
     formats = dict(formats or {})
@@ -76,6 +112,8 @@ def table(
     # a content-based id instead of a random one, so re-running a report gives identical HTML
     digest = hashlib.sha1(out.to_csv().encode() + str(caption).encode()).hexdigest()[:8]
     styler = out.style.hide(axis="index").set_uuid(f"icsr{digest}")
+    # names and labels come from data files: shown as text, never as markup
+    styler = styler.format(escape="html").format_index(escape="html", axis=1)
     styler = styler.set_table_styles(
         [
             {"selector": "th", "props": "text-align: left; padding: 2px 10px 2px 0;"},
@@ -84,7 +122,7 @@ def table(
         ]
     )
     if caption:
-        styler = styler.set_caption(caption)
+        styler = styler.set_caption(html.escape(str(caption)))
     return styler
 
 

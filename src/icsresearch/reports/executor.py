@@ -16,19 +16,31 @@ starts a new kernel per report instead (slower; for notebooks that are not ours)
 Parameters reach the notebook only through papermill's injected-parameters cell (validated
 values written as literals by papermill); paths are built from validated codes.
 
-Atomic outputs. A report is written into ``DIR/.staging/<code>-<random>/`` and renamed to
-``DIR/<code>`` only when complete (an old report is first moved aside, then deleted), so an
-interrupted batch never leaves a half-written ``DIR/<code>``.
+Atomic outputs. A report is written into ``DIR/.icsresearch-staging/<code>-<random>/`` and
+renamed to ``DIR/<code>`` only when complete (an old report is first moved aside, then deleted),
+so an interrupted batch never leaves a half-written ``DIR/<code>``. A failed report never
+replaces a good one: the failed attempt goes to ``DIR/<code>/failed/`` beside the last good
+report. (The batch checks beforehand that ``DIR/<code>`` holds nothing icsresearch did not
+write.)
+
+Private kernel files. Kernel connection files (which hold the kernel's signing key) and IPC
+sockets live in a folder private to this process (mode 0700,
+``$TMPDIR/icsresearch-<uid>/run-<host>-<pid>-<random>``), removed at exit; folders left by a
+process that was killed are removed by the next process that starts a kernel (:func:`runtime_dir`).
+
+HTML. Values from data files reach the HTML only escaped: the report's tables and Markdown escape
+them where they are formatted (:mod:`icsresearch.reports.display`), and the exporter renders no
+raw HTML from any Markdown output (:func:`html_exporter`).
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -41,6 +53,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._atomic import sha256_file
 from ..errors import KernelError
 
 _LOG = logging.getLogger("icsresearch.reports")
@@ -51,7 +64,9 @@ SUMMARY_MIME = "application/json"
 #: Cell tags whose cells are left out of the HTML report (the inputs of every cell are hidden).
 HTML_REMOVE_TAGS = (SUMMARY_TAG, "parameters", "injected-parameters")
 #: Folder for reports being written, inside the batch output folder.
-STAGING = ".staging"
+STAGING = ".icsresearch-staging"
+#: Where a failed attempt is kept when the report folder holds a good report.
+FAILED = "failed"
 
 WARM_UP_CODE = "import icsresearch.reports._kernel as _icsr_kernel\n_icsr_kernel.warm_up()\n"
 RESET_CODE = (
@@ -88,6 +103,10 @@ class ReportTask:
     env
         Environment variables the kernel must see (``ICSRESEARCH_*``), sent with the task so a
         Dask worker's kernel reads the same data as the client.
+    supplied
+        User-supplied files (``ICSRESEARCH_SOURCE_DIR``) that replace registry files: ``source``,
+        ``path``, ``sha256``, ``verified``. The manifest lists them among the inputs even when the
+        notebook fails before it reports what it read.
     """
 
     code: str
@@ -100,6 +119,7 @@ class ReportTask:
     fresh_kernel: bool = False
     cell_timeout: int = 600
     env: dict[str, str] = field(default_factory=dict)
+    supplied: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -123,6 +143,10 @@ class ReportOutcome:
         kernel was reused), ``reset``, ``html``, ``write``.
     worker
         ``host:pid`` that ran it, and how many reports its kernel had run before.
+    folder
+        Where this attempt's files are, relative to the output folder: ``"<code>"``, or
+        ``"<code>/failed"`` for a failed attempt kept beside the last good report; ``None`` when
+        nothing was written.
     """
 
     code: str
@@ -131,10 +155,99 @@ class ReportOutcome:
     summary: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     worker: dict[str, Any] = field(default_factory=dict)
+    folder: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-ready)."""
         return asdict(self)
+
+
+# --- private kernel files ------------------------------------------------------------------------
+
+_RUNTIME_LOCK = threading.Lock()
+_RUNTIME: dict[str, Path] = {}
+#: ``run-<host>-<pid>-<random>``: a process's private folder for kernel files.
+_RUN_NAME = re.compile(r"^run-(?P<host>.+)-(?P<pid>\d+)-[A-Za-z0-9_]{6,}$")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _runtime_base() -> Path | None:
+    """``$TMPDIR/icsresearch-<uid>``, mode 0700 and ours; None when that cannot be guaranteed."""
+    base = Path(tempfile.gettempdir()) / f"icsresearch-{os.getuid()}"
+    try:
+        base.mkdir(mode=0o700, exist_ok=True)
+        st = os.lstat(base)
+    except OSError:
+        return None
+    import stat
+
+    # someone else's folder, or one others can write into, is never used for kernel keys
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        return None
+    return base
+
+
+def clean_stale_runtime(base: Path | None = None) -> list[Path]:
+    """Remove the private kernel folders of processes on this host that no longer run.
+
+    A batch killed hard (``kill -9``, a power cut) cannot remove its kernels' connection files
+    and sockets; the next process that starts a kernel removes them here.
+
+    Parameters
+    ----------
+    base
+        The folder holding the per-process folders (default ``$TMPDIR/icsresearch-<uid>``).
+
+    Returns
+    -------
+    list of Path
+        The folders removed.
+    """
+    base = base if base is not None else _runtime_base()
+    removed: list[Path] = []
+    if base is None or not base.is_dir():
+        return removed
+    host = socket.gethostname()
+    for entry in base.iterdir():
+        m = _RUN_NAME.match(entry.name)
+        if not m or m["host"] != host or int(m["pid"]) == os.getpid():
+            continue
+        if not _pid_alive(int(m["pid"])) and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
+def runtime_dir() -> Path:
+    """This process's private folder (mode 0700) for kernel connection files and IPC sockets.
+
+    Created on first use, after removing the folders of dead processes
+    (:func:`clean_stale_runtime`), and removed at exit. Each kernel gets its own subfolder.
+    """
+    key = f"{os.getpid()}"
+    with _RUNTIME_LOCK:
+        path = _RUNTIME.get(key)
+        if path is not None and path.is_dir():
+            return path
+        base = _runtime_base()
+        if base is not None:
+            clean_stale_runtime(base)
+            prefix = f"run-{socket.gethostname()}-{os.getpid()}-"
+            path = Path(tempfile.mkdtemp(prefix=prefix, dir=base))  # mkdtemp: mode 0700
+        else:  # an unusable shared folder: a private random folder of its own
+            path = Path(tempfile.mkdtemp(prefix="icsresearch-run-"))
+        _RUNTIME[key] = path
+        atexit.register(shutil.rmtree, path, True)
+        return path
 
 
 # --- the kernel pool ---------------------------------------------------------------------------
@@ -153,9 +266,22 @@ class PooledKernel:
         Extra environment variables for the kernel.
     timeout
         Seconds to wait for the kernel to start and warm up.
+    log_path
+        Where the kernel's stdout and stderr go (default ``cwd/kernel.log``).
+    warm_up
+        Run the report warm-up (imports and the state :mod:`._kernel` restores between reports).
     """
 
-    def __init__(self, kernel_name: str, cwd: Path, env: dict[str, str], timeout: float = 120):
+    def __init__(
+        self,
+        kernel_name: str,
+        cwd: Path,
+        env: dict[str, str],
+        timeout: float = 120,
+        *,
+        log_path: Path | None = None,
+        warm_up: bool = True,
+    ):
         self.kernel_name = kernel_name
         self.cwd = cwd
         self.key: tuple = ()
@@ -164,11 +290,15 @@ class PooledKernel:
         self.reports_run = 0
         self.started_seconds = 0.0
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="icsr-kernel")
-        self._log_path = cwd / "kernel.log"
+        self._log_path = log_path or cwd / "kernel.log"
+        self._warm_up = warm_up
         try:
             self.call(self._start, env, timeout)
         except BaseException:
             self._thread.shutdown(wait=False)
+            with contextlib.suppress(Exception):
+                self._log.close()
+            shutil.rmtree(getattr(self, "_ipc_dir", ""), ignore_errors=True)
             raise
 
     def call(self, fn, *args, **kwargs):
@@ -181,11 +311,13 @@ class PooledKernel:
 
         t0 = time.perf_counter()
         self.cwd.mkdir(parents=True, exist_ok=True)
-        # IPC sockets: local only, no TCP ports (and no "running over TCP" warning). Socket
-        # paths must be short (about 100 bytes), so they live in a private temporary folder.
-        self._ipc_dir = Path(tempfile.mkdtemp(prefix="icsr-"))
+        # IPC sockets: local only, no TCP ports (and no "running over TCP" warning). The
+        # connection file holds the kernel's signing key: it and the sockets (whose paths must be
+        # short, about 100 bytes) live in this process's private folder, never loose in /tmp.
+        self._ipc_dir = Path(tempfile.mkdtemp(prefix="kernel-", dir=runtime_dir()))
         km = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc")
         km.ip = str(self._ipc_dir / "k")
+        km.connection_file = str(self._ipc_dir / "connection.json")
         self._log = open(self._log_path, "ab")  # noqa: SIM115 - closed in shutdown()
         kernel_env = {**os.environ, **env, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
         run_sync(km.start_kernel)(
@@ -205,7 +337,8 @@ class PooledKernel:
             raise
         self.km, self.kc = km, kc
         self.pid = getattr(km.provisioner, "pid", None)
-        self.run_code(WARM_UP_CODE, timeout)
+        if self._warm_up:
+            self.run_code(WARM_UP_CODE, timeout)
         self.started_seconds = time.perf_counter() - t0
 
     def run_code(self, code: str, timeout: float = 120) -> None:
@@ -362,41 +495,121 @@ CANCELLED = threading.Event()
 _EXPORTERS = threading.local()
 
 
-def _html_exporter():
-    """One nbconvert HTML exporter per thread (its templates load once)."""
-    exporter = getattr(_EXPORTERS, "html", None)
-    if exporter is None:
-        from nbconvert import HTMLExporter
-        from nbconvert.preprocessors import TagRemovePreprocessor
+def escape_markdown_html(nb) -> Any:
+    """Make every Markdown *output* of a notebook render no raw HTML (in place; returns it).
 
-        exporter = HTMLExporter(
-            template_name="lab",
-            exclude_input=True,
-            exclude_input_prompt=True,
-            exclude_output_prompt=True,
-        )
+    Markdown a notebook displays is built from data (trust and system names...); nbconvert
+    renders raw HTML inside Markdown as live HTML. Escaping each ``<`` (the only character that
+    opens a tag or a comment) makes any tag in such text show as text, whatever the cell that
+    displayed it forgot to escape. The notebook's own Markdown cells, authored text, are left
+    alone.
+
+    Parameters
+    ----------
+    nb
+        A notebook node.
+    """
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data") or {}
+            text = data.get("text/markdown")
+            if isinstance(text, list):
+                text = "".join(text)
+            if isinstance(text, str) and "<" in text:
+                data["text/markdown"] = text.replace("<", "&lt;")
+    return nb
+
+
+def html_exporter(*, hide_code: bool = True, remove_tags=HTML_REMOVE_TAGS):
+    """An nbconvert HTML exporter that renders no raw HTML from Markdown outputs.
+
+    Used for the reports and the replications alike (:func:`escape_markdown_html` runs as a
+    preprocessor on the exporter's copy of the notebook).
+
+    Parameters
+    ----------
+    hide_code
+        Leave the cells' code and prompts out (the reports).
+    remove_tags
+        Cells with these tags are left out of the HTML.
+    """
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+
+    class _EscapeMarkdownOutputs(Preprocessor):
+        def preprocess(self, nb, resources):
+            return escape_markdown_html(nb), resources
+
+    options = (
+        {"exclude_input": True, "exclude_input_prompt": True, "exclude_output_prompt": True}
+        if hide_code
+        else {}
+    )
+    exporter = HTMLExporter(template_name="lab", **options)
+    if remove_tags:
         exporter.register_preprocessor(
-            TagRemovePreprocessor(remove_cell_tags=set(HTML_REMOVE_TAGS), enabled=True),
-            enabled=True,
+            TagRemovePreprocessor(remove_cell_tags=set(remove_tags), enabled=True), enabled=True
         )
-        _EXPORTERS.html = exporter
+    exporter.register_preprocessor(_EscapeMarkdownOutputs(enabled=True), enabled=True)
     return exporter
 
 
-def _parameterise(task: ReportTask, figures_dir: str):
-    """Load the notebook and inject the parameters with papermill (values as literals)."""
+def _html_exporter():
+    """One report HTML exporter per thread (its templates load once)."""
+    exporter = getattr(_EXPORTERS, "html", None)
+    if exporter is None:
+        exporter = _EXPORTERS.html = html_exporter()
+    return exporter
+
+
+def parameterise(notebook: str | Path, parameters: dict[str, Any], kernel_name: str, output: str):
+    """Load a notebook and inject parameters with papermill (values written as literals).
+
+    Parameters
+    ----------
+    notebook
+        The notebook file.
+    parameters
+        Values for its ``parameters`` cell.
+    kernel_name
+        The kernel it will run on (recorded in its metadata).
+    output
+        The executed notebook's file name (recorded in its metadata).
+    """
     from papermill.execute import prepare_notebook_metadata, remove_error_markers
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
-    nb = load_notebook_node(task.notebook)
-    params = {**task.parameters, "figures_dir": figures_dir}
-    nb = parameterize_notebook(nb, params, kernel_name=task.kernel_name, language="python")
-    nb = prepare_notebook_metadata(nb, task.notebook, "report.ipynb")
+    nb = load_notebook_node(str(notebook))
+    nb = parameterize_notebook(nb, parameters, kernel_name=kernel_name, language="python")
+    nb = prepare_notebook_metadata(nb, str(notebook), output)
     return remove_error_markers(nb)
 
 
-def _run_notebook(kernel: PooledKernel, nb, timeout: int) -> None:
+def _parameterise(task: ReportTask, figures_dir: str):
+    """The report notebook with the task's parameters injected."""
+    params = {**task.parameters, "figures_dir": figures_dir}
+    return parameterise(task.notebook, params, task.kernel_name, "report.ipynb")
+
+
+def run_notebook(kernel: PooledKernel, nb, timeout: int | None, log_output: bool = False) -> None:
+    """Execute ``nb`` in place on ``kernel`` (its kernel thread), as papermill would.
+
+    Parameters
+    ----------
+    kernel
+        A started kernel (:class:`PooledKernel`).
+    nb
+        A parameterised notebook (:func:`parameterise`).
+    timeout
+        Seconds a cell may run (``None``: no limit).
+    log_output
+        Stream the cells' output to the log.
+    """
+    kernel.call(_run_notebook, kernel, nb, timeout, log_output)
+
+
+def _run_notebook(kernel: PooledKernel, nb, timeout: int | None, log_output: bool = False) -> None:
     """Execute ``nb`` in place on ``kernel`` with papermill's client (runs on the kernel thread).
 
     Papermill's client records each cell's duration and status and stops at the first error,
@@ -406,7 +619,7 @@ def _run_notebook(kernel: PooledKernel, nb, timeout: int) -> None:
     from papermill.engines import NotebookExecutionManager
 
     nb_man = NotebookExecutionManager(
-        nb, output_path=None, progress_bar=False, log_output=False, autosave_cell_every=0
+        nb, output_path=None, progress_bar=False, log_output=log_output, autosave_cell_every=0
     )
     nb_man.notebook_start()
     try:
@@ -418,7 +631,7 @@ def _run_notebook(kernel: PooledKernel, nb, timeout: int) -> None:
             interrupt_on_timeout=True,
             startup_timeout=120,
             log=_LOG,
-            log_output=False,
+            log_output=log_output,
         )
         client.kc = kernel.kc  # reuse the pooled client: no new sockets per report
         client.execute()
@@ -449,22 +662,59 @@ def _cell_seconds(nb) -> float:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return sha256_file(path)
 
 
-def _swap_into_place(staged: Path, final: Path) -> None:
-    """Rename a complete report folder to its final name (the old one is moved aside first)."""
+def _swap_into_place(staged: Path, final: Path, staging_root: Path) -> None:
+    """Rename a complete folder to its final name (the old one is moved aside first)."""
     old = None
     if final.exists():
-        old = final.parent / STAGING / f"old-{final.name}-{uuid.uuid4().hex[:8]}"
+        code = final.parent.name if final.name == FAILED else final.name
+        old = staging_root / f"old-{code}-{uuid.uuid4().hex[:8]}"
         os.replace(final, old)
     os.replace(staged, final)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _holds_good_report(folder: Path) -> bool:
+    try:
+        m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(m, dict) and m.get("status") == "ok"
+
+
+def place_report(staged: Path, out_dir: Path, code: str, status: str) -> str:
+    """Move a finished report from staging to ``out_dir/code``, never over a good report.
+
+    A successful report replaces whatever was there. A failed one replaces a failed one, but
+    beside a good report it goes to ``out_dir/code/failed/``: the last good report stays until
+    a new one succeeds.
+
+    Parameters
+    ----------
+    staged
+        The complete report folder in the staging area.
+    out_dir
+        The batch output folder.
+    code
+        The report's code.
+    status
+        ``"ok"`` or ``"failed"``.
+
+    Returns
+    -------
+    str
+        Where the report went, relative to ``out_dir``.
+    """
+    final = out_dir / code
+    staging_root = out_dir / STAGING
+    if status != "ok" and _holds_good_report(final):
+        _swap_into_place(staged, final / FAILED, staging_root)
+        return f"{code}/{FAILED}"
+    _swap_into_place(staged, final, staging_root)
+    return code
 
 
 def _error_line(exc: BaseException) -> str:
@@ -483,7 +733,8 @@ def execute_report(task: ReportTask | dict[str, Any]) -> dict[str, Any]:
     Writes ``report.ipynb`` (the executed notebook; on failure it is kept with papermill's error
     banner and the failing cell's traceback), ``report.html`` (code hidden), ``figures/`` (PNG plus
     each chart's data) and ``manifest.json`` (parameters, input hashes, versions, git revision,
-    timings, output hashes).
+    timings, output hashes). A failed report beside a good one goes to ``<code>/failed/``
+    (:func:`place_report`).
 
     Parameters
     ----------
@@ -592,8 +843,8 @@ def execute_report(task: ReportTask | dict[str, Any]) -> dict[str, Any]:
         shutil.rmtree(staged, ignore_errors=True)
         return ReportOutcome(task.code, "interrupted", "batch interrupted").as_dict()
     _write_manifest(task, staged, status, error, summary, timings, worker)
-    _swap_into_place(staged, out_dir / task.code)
-    outcome = ReportOutcome(task.code, status, error, summary, timings, worker)
+    folder = place_report(staged, out_dir, task.code, status)
+    outcome = ReportOutcome(task.code, status, error, summary, timings, worker, folder)
     return outcome.as_dict()
 
 
@@ -616,15 +867,37 @@ def _write_manifest(task, staged: Path, status, error, summary, timings, worker)
             )
         ]
     else:  # the files the notebook read (profile.input_files: registry name, file name, hash)
+        # a user-supplied file is named by its full path (the notebook only knows its name)
+        where = {(i.get("source"), i.get("sha256")): i.get("path") for i in task.supplied}
         inputs = [
             InputFile(
                 source=i.get("source"),
-                path=i.get("file"),
+                path=where.get((i.get("source"), i.get("sha256")))
+                or i.get("path")
+                or i.get("file"),
                 sha256=i.get("sha256"),
                 verified=i.get("verified"),
             )
             for i in summary.get("inputs") or []
         ]
+        # user-supplied files replace registry files for the whole kernel: listed even when
+        # the notebook failed before it said what it read
+        named = {(i.source, i.sha256) for i in inputs}
+        inputs += [
+            InputFile(
+                source=i.get("source"),
+                path=i.get("path"),
+                sha256=i.get("sha256"),
+                verified=i.get("verified"),
+            )
+            for i in task.supplied
+            if (i.get("source"), i.get("sha256")) not in named
+        ]
+    unverified = [
+        {"source": i.source, "path": i.path, "sha256": i.sha256}
+        for i in inputs
+        if i.verified is not True
+    ]
     record = Provenance.record(
         synthetic=synthetic,
         inputs=inputs,
@@ -637,6 +910,7 @@ def _write_manifest(task, staged: Path, status, error, summary, timings, worker)
             "kernel": task.kernel_name,
             "fingerprint": task.fingerprint,
             "fingerprint_parts": task.fingerprint_parts,
+            "unverified_inputs": unverified,
             "headline": summary.get("headline", {}),
             "system": summary.get("system", {}),
             "notes": summary.get("notes", []),

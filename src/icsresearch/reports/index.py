@@ -1,7 +1,10 @@
 """``DIR/index.html``: every report in the output folder with its status and headline figures.
 
 Built from the ``manifest.json`` of each report folder, so reports skipped as unchanged, and
-reports from earlier runs into the same folder, are listed too.
+reports from earlier runs into the same folder, are listed too (only folders the batch wrote,
+when it says which). Every value is HTML-escaped; a failed attempt kept beside the last good
+report (``<code>/failed/``) is shown as a failure with a link to both; reports that read files
+not matching the registry are named in a warning box.
 """
 
 from __future__ import annotations
@@ -11,11 +14,15 @@ import html
 import json
 import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .params import check_code_shape
+
+#: Marks a page as written by the batch (an index from before the output record is recognised by
+#: it).
+GENERATOR = '<meta name="generator" content="icsresearch reports index">'
 
 _CSS = """
 body { font-family: Arial, "Helvetica Neue", sans-serif; color: #231f20; margin: 2em auto;
@@ -24,6 +31,7 @@ h1 { color: #005eb8; margin-bottom: 0.2em; }
 p.meta { color: #425563; margin-top: 0; }
 .synthetic { background: #fff4e5; border-left: 6px solid #d55e00; padding: 0.6em 1em; }
 .failed-box { background: #fdecee; border-left: 6px solid #8a1538; padding: 0.6em 1em; }
+.unverified { background: #fff9c4; border-left: 6px solid #8a6d00; padding: 0.6em 1em; }
 table { border-collapse: collapse; width: 100%; font-size: 0.92em; }
 th { text-align: left; background: #e8edee; padding: 6px 8px; position: sticky; top: 0; }
 td { padding: 5px 8px; border-bottom: 1px solid #e8edee; vertical-align: top; }
@@ -50,24 +58,39 @@ HEADLINE_COLUMNS = (
 )
 
 
-def read_manifests(out_dir: Path) -> dict[str, dict[str, Any]]:
+def read_manifests(out_dir: Path, only: Collection[str] | None = None) -> dict[str, dict[str, Any]]:
     """``code -> manifest`` for every report folder in ``out_dir`` (unreadable ones skipped).
 
     Parameters
     ----------
     out_dir
         The batch output folder.
+    only
+        Folder names to consider (those the batch wrote); ``None`` for every code-shaped folder.
     """
     found = {}
     for sub in sorted(Path(out_dir).iterdir()) if Path(out_dir).is_dir() else []:
-        if not sub.is_dir() or sub.name.startswith("."):
+        if not sub.is_dir() or sub.name.startswith(".") or sub.is_symlink():
+            continue
+        if only is not None and sub.name not in only:
             continue
         try:
             check_code_shape(sub.name)
-            found[sub.name] = json.loads((sub / "manifest.json").read_text(encoding="utf-8"))
+            m = json.loads((sub / "manifest.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
+        if isinstance(m, dict):
+            found[sub.name] = m
     return found
+
+
+def _failed_attempt(out_dir: Path, code: str) -> dict[str, Any] | None:
+    """The manifest of a failed attempt kept beside a good report (``<code>/failed/``)."""
+    try:
+        m = json.loads((out_dir / code / "failed" / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return m if isinstance(m, dict) else None
 
 
 def _fmt(value: Any, spec: str) -> str:
@@ -83,6 +106,7 @@ def write_index(
     order: Sequence[str] = (),
     this_run: Mapping[str, str] | None = None,
     title: str = "ICS profiles",
+    only: Collection[str] | None = None,
 ) -> Path:
     """Write ``out_dir/index.html`` (atomically) and return its path.
 
@@ -97,9 +121,12 @@ def write_index(
         index (others show the status in their manifest).
     title
         Page title.
+    only
+        Report folders to list (those the batch wrote, from its output record); ``None`` for
+        every report folder.
     """
     out_dir = Path(out_dir)
-    manifests = read_manifests(out_dir)
+    manifests = read_manifests(out_dir, only)
     this_run = dict(this_run or {})
     codes = [c for c in order if c in manifests] + sorted(c for c in manifests if c not in order)
     heads = [manifests[c].get("headline") or {} for c in codes]
@@ -115,14 +142,22 @@ def write_index(
     }
     rows = []
     n_failed = 0
+    unverified: dict[tuple, dict[str, Any]] = {}
     synthetic = False
     params_seen = set()
     england: dict[str, Any] = {}
     for code in codes:
         m = manifests[code]
         status = this_run.get(code) or m.get("status", "?")
-        failed = m.get("status") != "ok"
+        attempt = _failed_attempt(out_dir, code) if m.get("status") == "ok" else None
+        kept = attempt is not None and status != "unchanged"  # a failed rerun kept the good one
+        failed = m.get("status") != "ok" or kept
         n_failed += failed
+        for i in (m.get("inputs") or []) + ((attempt or {}).get("inputs") or []):
+            if isinstance(i, dict) and i.get("verified") is not True and not m.get("synthetic"):
+                e = unverified.setdefault((i.get("source"), i.get("sha256")), {**i, "reports": []})
+                if code not in e["reports"]:
+                    e["reports"].append(code)
         p = m.get("parameters", {})
         params_seen.add((p.get("source"), p.get("footprint"), p.get("year"), p.get("method")))
         synthetic = synthetic or bool(m.get("synthetic")) or p.get("source") == "demo"
@@ -133,23 +168,29 @@ def write_index(
         name = system.get("short_name") or system.get("icb_name") or ""
         region = system.get("region_name") or ""
         links = []
+        href = html.escape(code, quote=True)
         if (out_dir / code / "report.html").is_file():
-            links.append(f'<a href="{code}/report.html">report</a>')
+            links.append(f'<a href="{href}/report.html">report</a>')
         if (out_dir / code / "report.ipynb").is_file():
-            links.append(f'<a href="{code}/report.ipynb">notebook</a>')
-        links.append(f'<a href="{code}/manifest.json">manifest</a>')
+            links.append(f'<a href="{href}/report.ipynb">notebook</a>')
+        links.append(f'<a href="{href}/manifest.json">manifest</a>')
+        if kept:
+            links.append(f'<a href="{href}/failed/report.ipynb">failed attempt</a>')
         cls = "failed" if failed else ("unchanged" if status == "unchanged" else "ok")
-        label = "failed" if failed else ("ok (unchanged)" if status == "unchanged" else "ok")
+        label = (
+            "failed (last good report kept)"
+            if kept
+            else "failed"
+            if failed
+            else ("ok (unchanged)" if status == "unchanged" else "ok")
+        )
+        error = (attempt or {}).get("error") if kept else m.get("error")
         cells = [
             f"<td><b>{html.escape(code)}</b></td>",
-            f"<td>{html.escape(name)}</td>",
-            f"<td>{html.escape(region)}</td>",
+            f"<td>{html.escape(str(name))}</td>",
+            f"<td>{html.escape(str(region))}</td>",
             f'<td><span class="status {cls}">{label}</span>'
-            + (
-                f'<div class="error">{html.escape(str(m.get("error") or ""))}</div>'
-                if failed
-                else ""
-            )
+            + (f'<div class="error">{html.escape(str(error or ""))}</div>' if failed else "")
             + "</td>",
         ]
         for key, _, spec in columns:
@@ -160,7 +201,7 @@ def write_index(
         rows.append(f'<tr class="{"failed" if failed else ""}">{"".join(cells)}</tr>')
 
     header = "".join(
-        f"<th>{h}</th>"
+        f"<th>{html.escape(str(h))}</th>"
         for h in (
             "Code",
             "System",
@@ -194,6 +235,21 @@ def write_index(
         if synthetic
         else ""
     )
+    unverified_box = ""
+    if unverified:
+        items = "".join(
+            f"<li>{html.escape(str(e.get('source') or 'unregistered file'))}: "
+            f"{html.escape(str(e.get('path') or ''))} (sha256 "
+            f"{html.escape(str(e.get('sha256') or '')[:16])}...), read by "
+            f"{html.escape(', '.join(e['reports']))}</li>"
+            for e in sorted(unverified.values(), key=lambda e: str(e.get("source")))
+        )
+        unverified_box = (
+            f'<div class="unverified"><b>{len(unverified)} input file(s) not verified.</b> '
+            "These reports read files whose bytes are not the registry's (user-supplied through "
+            "--source-dir or ICSRESEARCH_SOURCE_DIR, or modified): their figures are those "
+            f"files' figures, not necessarily the published ones.<ul>{items}</ul></div>"
+        )
     failed_box = (
         f'<p class="failed-box"><b>{n_failed} report(s) failed.</b> Each failed report keeps its '
         "executed notebook with the error shown; fix the cause and re-run (unchanged reports "
@@ -204,11 +260,12 @@ def write_index(
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+{GENERATOR}
 <title>{html.escape(title)}</title><style>{_CSS}</style></head>
 <body>
 <h1>{html.escape(title)}</h1>
 <p class="meta">{html.escape(meta)} · index written {now} by icsresearch</p>
-{banner}{failed_box}
+{banner}{unverified_box}{failed_box}
 <table>
 <thead><tr>{header}</tr></thead>
 <tbody>

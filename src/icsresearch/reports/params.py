@@ -101,6 +101,28 @@ def check_year(year: Any) -> int:
     return value
 
 
+def shorten(value: Any, limit: int = 40) -> str:
+    """``repr(value)``, cut to ``limit`` characters with its length said (errors never echo 100 KB).
+
+    Parameters
+    ----------
+    value
+        What the user gave.
+    limit
+        Characters of the repr kept.
+
+    Examples
+    --------
+    >>> shorten("x" * 1000, 10)
+    "'xxxxxxxx... (1000 characters)"
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = len(value) if isinstance(value, str | bytes) else len(text)
+    return f"{text[: limit - 1]}... ({size} characters)"
+
+
 def check_code_shape(code: Any) -> str:
     """Upper-case an ICS code and check it is a plain ODS-style code (no path or code characters).
 
@@ -115,7 +137,7 @@ def check_code_shape(code: Any) -> str:
     clean = str(code).strip().upper()
     if not _CODE_PATTERN.fullmatch(clean):
         raise InvalidParameterError(
-            f"ICS code {code!r} is not an ODS code (3-5 letters and digits, e.g. 'QYG'). "
+            f"ICS code {shorten(code)} is not an ODS code (3-5 letters and digits, e.g. 'QYG'). "
             "Run `icsresearch reports --help`, or see geography.icbs(), for the valid codes."
         )
     return clean

@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import functools
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -1013,17 +1014,23 @@ def key_points(data: ReportData) -> list[str]:
 
 
 def input_files(data: ReportData) -> list[dict[str, Any]]:
-    """The published files behind the panels: registry name, file, sha256, verified.
+    """The published files behind the report: registry name, file, sha256, verified.
 
-    Empty for the demo data, which the package generates from a fixed seed.
+    Every frame's provenance record (panels, reference geography, weights), plus every file of a
+    source folder (``ICSRESEARCH_SOURCE_DIR``) that replaces a registry file the report's readers
+    would otherwise take: such a file is read without a hash check, so it is listed as
+    ``verified`` only when its bytes are the registry's. Empty for the demo data, which the
+    package generates from a fixed seed.
 
     Parameters
     ----------
     data
         The report's data (:func:`load_report_data`).
     """
+    if data.synthetic:
+        return []
     seen: dict[str, dict[str, Any]] = {}
-    for key in ("trusts", "ics", "monthly_trust", "monthly_ics", "beds_ics", "discharge_ics"):
+    for key in sorted(data.meta):
         for rec in _record(data.meta.get(key) or {}).inputs:
             if not rec.sha256:
                 continue
@@ -1036,7 +1043,46 @@ def input_files(data: ReportData) -> list[dict[str, Any]]:
                     "verified": bool(rec.verified),
                 },
             )
+    for rec in supplied_files():
+        known = seen.get(rec["source"])
+        if known is None or known["sha256"] != rec["sha256"]:
+            # a panel recorded from an earlier read cannot stand for the file now supplied
+            seen[rec["source"]] = rec
     return sorted(seen.values(), key=lambda r: str(r["source"]))
+
+
+def supplied_files() -> list[dict[str, Any]]:
+    """Files of the source folder (``ICSRESEARCH_SOURCE_DIR``) that replace registry files.
+
+    Returns
+    -------
+    list of dict
+        ``source`` (registry name), ``file``, ``sha256`` and ``verified`` (whether the bytes
+        happen to be the registry's), by registry name.
+    """
+    import os
+
+    from ..data.registry import REGISTRY
+    from ..data.store import SOURCE_DIR_ENV, find_in_folder, sha256_of
+
+    folder = os.environ.get(SOURCE_DIR_ENV)
+    if not folder:
+        return []
+    root = Path(folder).expanduser()
+    out = []
+    for entry in sorted(REGISTRY.values(), key=lambda e: e.name):
+        found = find_in_folder(root, entry) if root.is_dir() else None
+        if found is not None:
+            digest = sha256_of(found)
+            out.append(
+                {
+                    "source": entry.name,
+                    "file": found.name,
+                    "sha256": digest,
+                    "verified": digest == entry.sha256,
+                }
+            )
+    return out
 
 
 def _record(attrs: dict[str, Any]) -> provenance.Provenance:

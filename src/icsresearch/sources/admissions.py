@@ -22,6 +22,7 @@ from ._base import (
     integers_in,
     numbers,
     read_csv_text,
+    show,
     source,
 )
 
@@ -43,6 +44,10 @@ _COUNTS = {
     "FEMALE_ADMISSIONS": "female_admissions",
     **{band: f"admissions_age_{suffix}" for band, suffix in AGE_BANDS.items()},
 }
+
+#: Bounds of one trust's episodes in a year: the largest has about 480,000; ten million is
+#: impossible, over a million unusual.
+_TRUST_YEAR_COUNT = {"bounds": (0, 10_000_000), "typical": (0, 1_000_000)}
 
 SCHEMA = Schema(
     dataset="hm_admissions",
@@ -66,12 +71,14 @@ SCHEMA = Schema(
             "Finished consultant episodes",
             "count",
             "TOTAL_EPISODES: finished consultant episodes (FCEs) in the year.",
+            **_TRUST_YEAR_COUNT,
         ),
         Column(
             "admissions",
             "Admissions",
             "count",
             "ADMISSIONS: first episodes of admitted spells (admissions) in the year.",
+            **_TRUST_YEAR_COUNT,
         ),
         Column(
             "male_admissions",
@@ -79,12 +86,14 @@ SCHEMA = Schema(
             "count",
             "MALE_ADMISSIONS as published; despite the name it sums with female_admissions to "
             "about total_episodes, not admissions (see notes).",
+            **_TRUST_YEAR_COUNT,
         ),
         Column(
             "female_admissions",
             "Female",
             "count",
             "FEMALE_ADMISSIONS as published (episodes with sex recorded female; see notes).",
+            **_TRUST_YEAR_COUNT,
         ),
         *(
             Column(
@@ -92,6 +101,7 @@ SCHEMA = Schema(
                 f"Age {band}",
                 "count",
                 f"Published age band {band!r}: episodes of patients aged {band.replace('+', ' and over')}.",
+                **_TRUST_YEAR_COUNT,
             )
             for band, suffix in AGE_BANDS.items()
         ),
@@ -169,7 +179,7 @@ def _counts(values: pd.Series, src, column: str) -> pd.Series:
     num = numbers(values, src, column)
     bad = num.notna() & ((num < 0) | (num != np.floor(num)))
     if bad.any():
-        rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in values[bad].head(5).items())
+        rows = ", ".join(f"row {i + 2}: {show(v)}" for i, v in values[bad].head(5).items())
         raise DataFileError(
             src.path,
             f"column {column!r} has {int(bad.sum())} value(s) that are not whole non-negative counts ({rows})",

@@ -36,6 +36,12 @@ from ._base import (
     whole_counts,
 )
 
+#: Bounds of one provider's monthly A&E counts: the largest trust sees about 47,000 attendances
+#: a month; a million is impossible, over 100,000 unusual.
+_PROVIDER_MONTH = {"bounds": (0, 1_000_000), "typical": (0, 100_000)}
+#: The same for an ICB (largest about 150,000 a month).
+_ICB_MONTH = {"bounds": (0, 10_000_000), "typical": (0, 500_000)}
+
 ANNUAL = Schema(
     dataset="hm_ae",
     columns=(
@@ -89,7 +95,7 @@ def read_ae_annual(path: str | Path | None = None) -> pd.DataFrame:
     """
     src = source(ANNUAL.dataset, path)
     raw = read_csv_text(src, required=["YEAR", "ORG_CODE", "AE_SCORE"])
-    share = numbers(raw["AE_SCORE"], src, "AE_SCORE")
+    share = numbers(raw["AE_SCORE"], src, "AE_SCORE", fraction=True)
     if (share > 1.0001).any():
         raise _fraction_error(src, "AE_SCORE", share)
     df = pd.DataFrame(
@@ -133,18 +139,26 @@ MONTHLY = Schema(
             "",
             "'1' major emergency departments, '2' single-specialty, 'other' minor injury units and walk-in centres.",
         ),
-        Column("attendances", "Attendances", "count", "A&E attendances in the month."),
+        Column(
+            "attendances",
+            "Attendances",
+            "count",
+            "A&E attendances in the month.",
+            **_PROVIDER_MONTH,
+        ),
         Column(
             "breaches",
             "4-hour breaches",
             "count",
             "Attendances that spent more than 4 hours from arrival to admission, transfer or discharge.",
+            **_PROVIDER_MONTH,
         ),
         Column(
             "admissions",
             "Emergency admissions via A&E",
             "count",
             "Emergency admissions through this department type.",
+            **_PROVIDER_MONTH,
         ),
         Column(
             "within_4hr_pct",
@@ -272,7 +286,9 @@ _REPEATS_NOTE = (
 )
 
 
-def _ae_columns(unit: Column, attendances_note: str, over_note: str) -> tuple[Column, ...]:
+def _ae_columns(
+    unit: Column, attendances_note: str, over_note: str, limits: dict
+) -> tuple[Column, ...]:
     return (
         unit,
         _PERIOD,
@@ -285,6 +301,7 @@ def _ae_columns(unit: Column, attendances_note: str, over_note: str) -> tuple[Co
             "emergency departments, type 2 single-specialty, type 3/4 other A&E, minor injury "
             "units and urgent treatment centres), NHS England's 'Total attendances' "
             "(total_attendances). " + attendances_note,
+            **limits,
         ),
         Column(
             "over_4hr",
@@ -292,6 +309,7 @@ def _ae_columns(unit: Column, attendances_note: str, over_note: str) -> tuple[Co
             "count",
             "Attendances, all department types, that spent more than 4 hours from arrival to "
             "admission, transfer or discharge (attendances_over_4hours). " + over_note,
+            **limits,
         ),
         Column(
             "within_4hr_pct",
@@ -309,6 +327,7 @@ def _ae_columns(unit: Column, attendances_note: str, over_note: str) -> tuple[Co
             "Total emergency admissions in the month (total_emergency_admissions): admissions "
             "via A&E of any type plus other emergency admissions not via A&E (trusts without an "
             "A&E, e.g. The Christie RBV, report admissions but no attendances).",
+            **limits,
         ),
         Column(
             "admissions_over_4hr_from_decision",
@@ -320,6 +339,7 @@ def _ae_columns(unit: Column, attendances_note: str, over_note: str) -> tuple[Co
             "denominator is admissions via A&E, which the file does not give: the compilation's "
             "pct_emergency_admissions_over_4hours divides by all emergency_admissions and so "
             "understates the share; it is not used.",
+            **limits,
         ),
         _MONTH_LABEL,
     )
@@ -340,6 +360,7 @@ AE_TRUST = Schema(
         "RET, RL1) have 0 attendances.",
         "Missing (not reported) for the 14 trusts field-testing new A&E standards "
         f"({', '.join(FIELD_TEST_TRUSTS)}) until May 2023.",
+        _PROVIDER_MONTH,
     ),
     year_convention=_MONTHLY_CONVENTION,
     notes=(
@@ -381,6 +402,7 @@ AE_ICB = Schema(
         "Set to missing for the 13 boards of the field-test trusts until May 2023: NHS "
         "England's board rows then counted those trusts' attendances but not their attendances "
         "over 4 hours (e.g. Frimley E54000034 shows 0 over 4 hours April - September 2022).",
+        _ICB_MONTH,
     ),
     year_convention=_MONTHLY_CONVENTION,
     notes=(

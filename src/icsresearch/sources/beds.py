@@ -29,8 +29,12 @@ from ._base import (
     read_csv_text,
     read_rda_table,
     require_columns,
+    show,
     source,
 )
+
+#: Bounds of one trust's beds: the largest has about 2,700; 20,000 is impossible.
+_BEDS = {"bounds": (0, 20_000), "typical": (0, 5_000)}
 
 SCHEMA = Schema(
     dataset="hm_beds",
@@ -42,6 +46,7 @@ SCHEMA = Schema(
             "Available beds",
             "beds",
             "BEDS: average daily number of available overnight beds (KH03), as compiled.",
+            **_BEDS,
         ),
         Column(
             "occupancy_pct",
@@ -56,6 +61,7 @@ SCHEMA = Schema(
             "beds",
             "beds_available x occupancy: average daily occupied overnight beds, accurate to "
             "+-0.5% of beds_available because occupancy is rounded; missing with no beds.",
+            **_BEDS,
         ),
     ),
     year_convention=(
@@ -100,14 +106,14 @@ def read_beds(path: str | Path | None = None) -> pd.DataFrame:
     beds = numbers(raw["BEDS"], src, "BEDS")
     bad = beds < 0
     if bad.any():
-        rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in raw["BEDS"][bad].head(5).items())
+        rows = ", ".join(f"row {i + 2}: {show(v)}" for i, v in raw["BEDS"][bad].head(5).items())
         raise DataFileError(
             src.path,
             f"column 'BEDS' has {int(bad.sum())} negative value(s) ({rows})",
             "BEDS is the average number of available beds, a number >= 0 (or blank/'-' when "
             "not reported).",
         )
-    occupancy = numbers(raw["BEDS_OCCUPIED_PERCENT"], src, "BEDS_OCCUPIED_PERCENT")
+    occupancy = numbers(raw["BEDS_OCCUPIED_PERCENT"], src, "BEDS_OCCUPIED_PERCENT", fraction=True)
     if (occupancy > 1).any() or (occupancy < 0).any():
         raise DataFileError(
             src.path,
@@ -204,6 +210,7 @@ MONTHLY_SCHEMA = Schema(
             "Average over the month of the daily number of available (open) beds of the type, "
             "as published rounded to a whole bed. Missing where the trust did not report the "
             "type.",
+            **_BEDS,
         ),
         Column(
             "beds_occupied",
@@ -211,6 +218,7 @@ MONTHLY_SCHEMA = Schema(
             "beds",
             "Average over the month of the daily number of occupied beds of the type, rounded to "
             "a whole bed. It can exceed beds_available slightly (3 rows, RN3 adult G&A).",
+            **_BEDS,
         ),
         Column(
             "occupancy_pct",
@@ -223,6 +231,8 @@ MONTHLY_SCHEMA = Schema(
             "(small units); the reader checks that every rate lies within the rounding of the "
             "counts. Missing where beds_available is 0 or missing (61 published rates of units "
             "averaging under half a bed are dropped) or the rate is not published.",
+            bounds=(0, 200),
+            typical=(0, 110),
         ),
         Column("month_label", "Month as published", "", "e.g. 'April 2022'."),
     ),

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataFileError, InvalidParameterError
-from ._base import Column, Schema, _refetch_hint, finish, read_rda_sf, source
+from ._base import Column, Schema, _refetch_hint, finish, read_rda_sf, show, source
 from .ods import ICB_ONS_CODE, TRUST_CODE, checked_codes, published_names
 
 if TYPE_CHECKING:
@@ -231,8 +231,22 @@ TRUST_POINTS = Schema(
         Column("trust_code", "Trust", "ODS code", "NHS trust (2022 code)."),
         Column("trust_name", "Trust name", "", "nhs_trust22_name as published."),
         Column("status", "Status", "", "'open' or 'closed' (in 2022)."),
-        Column("lon", "Longitude", "degrees (WGS84)", "Headquarters longitude."),
-        Column("lat", "Latitude", "degrees (WGS84)", "Headquarters latitude."),
+        Column(
+            "lon",
+            "Longitude",
+            "degrees (WGS84)",
+            "Headquarters longitude.",
+            bounds=(-11.0, 3.0),
+            typical=(-6.5, 2.0),
+        ),
+        Column(
+            "lat",
+            "Latitude",
+            "degrees (WGS84)",
+            "Headquarters latitude.",
+            bounds=(49.0, 61.0),
+            typical=(49.8, 56.0),
+        ),
     ),
     year_convention="No year column: trusts as at 2022.",
     notes="218 trusts (212 open, 6 closed: RD3, RDZ, RT3, RTV, RW6, RXH), including the 3 Welsh "
@@ -273,7 +287,7 @@ def read_trust_points(path: str | Path | None = None) -> pd.DataFrame:
         if xy.shape != (2,) or not np.isfinite(xy).all():
             raise DataFileError(
                 src.path,
-                f"row {row} has a geometry that is not one (lon, lat) point: {value!r}",
+                f"row {row} has a geometry that is not one (lon, lat) point: {show(value)}",
                 "Each trust needs a POINT geometry; re-export the sf table.",
             )
         points.append(xy)

@@ -39,6 +39,7 @@ from ._base import (
     integers_in,
     read_csv_text,
     read_xlsx,
+    show,
     source,
 )
 
@@ -205,7 +206,7 @@ def read_cqc_latest_ratings(path: str | Path | None = None) -> pd.DataFrame:
     unknown = ~label.isin(list(scores)).fillna(False)
     if unknown.any():
         rows = ", ".join(
-            f"row {i + 2}: {v!r}" for i, v in raw["Latest Rating"][unknown].head(5).items()
+            f"row {i + 2}: {show(v)}" for i, v in raw["Latest Rating"][unknown].head(5).items()
         )
         raise DataFileError(
             src.path,
@@ -239,7 +240,7 @@ def read_cqc_latest_ratings(path: str | Path | None = None) -> pd.DataFrame:
 def _rating_labels() -> dict[int, str]:
     """Score -> label from the registry's CQC_ratings_lookup.csv (checked to be the 0-3 scale)."""
     src = source("hm_cqc_rating_scores", None)
-    raw = read_csv_text(src, required=["RATING", "SCORE"])
+    raw = read_csv_text(src, required=["RATING", "SCORE"], line_end=True)
     score = integers_in(raw["SCORE"], src, "SCORE", 0, 3)
     if sorted(score) != [0, 1, 2, 3] or (raw["RATING"] == "").any():
         raise DataFileError(
@@ -254,7 +255,7 @@ def _provider_ids(values: pd.Series, src, column: str) -> pd.Series:
     ids = values.astype("string").str.strip().str.upper()
     bad = ids.isna() | ~ids.str.fullmatch(_PROVIDER_ID.pattern).fillna(False)
     if bad.any():
-        rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in values[bad].head(5).items())
+        rows = ", ".join(f"row {i + 2}: {show(v)}" for i, v in values[bad].head(5).items())
         raise DataFileError(
             src.path,
             f"column {column!r} has {int(bad.sum())} value(s) that are not CQC provider IDs ({rows})",
@@ -282,7 +283,7 @@ def _publication_dates(values: pd.Series, src, column: str) -> pd.Series:
             parsed = parsed.where(~is_date, pd.to_datetime(values.where(is_date)))
     bad = parsed.isna()
     if bad.any():
-        rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in values[bad].head(5).items())
+        rows = ", ".join(f"row {i + 2}: {show(v)}" for i, v in values[bad].head(5).items())
         raise DataFileError(
             src.path,
             f"column {column!r} has values that are not dates dd/mm/yyyy ({rows})",
@@ -291,7 +292,7 @@ def _publication_dates(values: pd.Series, src, column: str) -> pd.Series:
     today = pd.Timestamp.today().normalize()
     implausible = (parsed < _FIRST_RATING) | (parsed > today)
     if implausible.any():
-        rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in values[implausible].head(5).items())
+        rows = ", ".join(f"row {i + 2}: {show(v)}" for i, v in values[implausible].head(5).items())
         raise DataFileError(
             src.path,
             f"column {column!r} has dates before 2013 or in the future ({rows})",

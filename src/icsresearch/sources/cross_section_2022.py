@@ -219,6 +219,8 @@ RTT = Schema(
             "'Total Waiting List': Total All of the RTT CSV summed over commissioners (treatment "
             "function 'Total'), i.e. patients waiting (incomplete), pathways completed (admitted, "
             "non_admitted) or clock starts (new_periods); includes unknown clock start dates.",
+            bounds=(0, 10_000_000),
+            typical=(0, 500_000),
         ),
         Column(
             "waiting_18wk_plus",
@@ -227,6 +229,8 @@ RTT = Schema(
             "Pathways with a wait of more than 18 weeks (weekly bands >18 up to 104+, summed by "
             "the compiler). Missing for new_periods, which have no wait bands (the file's 0 there "
             "is an artefact of summing empty bands, not a count).",
+            bounds=(0, 10_000_000),
+            typical=(0, 500_000),
         ),
         Column(
             "waiting_52wk_plus",
@@ -234,6 +238,8 @@ RTT = Schema(
             "count",
             "Pathways with a wait of more than 52 weeks (bands >52 up to 104+). Missing for "
             "new_periods.",
+            bounds=(0, 10_000_000),
+            typical=(0, 500_000),
         ),
         Column(
             "over_18wk_pct",
@@ -411,6 +417,8 @@ AE = Schema(
             "Attendances",
             "count",
             "A&E attendances in the month at this department type (0 where the trust runs none).",
+            bounds=(0, 1_000_000),
+            typical=(0, 100_000),
         ),
         Column(
             "within_4hr",
@@ -419,6 +427,8 @@ AE = Schema(
             "Attendances admitted, transferred or discharged within 4 hours of arrival: "
             "attendances x the published share, which is an exact fraction (the product is a "
             "whole number to 1e-6 in every row, checked). Missing where the share is missing.",
+            bounds=(0, 1_000_000),
+            typical=(0, 100_000),
         ),
         Column(
             "within_4hr_pct",
@@ -435,12 +445,16 @@ AE = Schema(
             "Emergency admissions via A&E that waited more than 4 hours from the decision to "
             "admit to admission ('trolley waits'). Trust level: given on the 'all' rows only, "
             "missing on the type rows.",
+            bounds=(0, 1_000_000),
+            typical=(0, 100_000),
         ),
         Column(
             "dta_12hr_plus",
             "Waits over 12 h from decision to admit",
             "count",
             "Those of dta_4hr_plus that waited more than 12 hours. 'all' rows only.",
+            bounds=(0, 1_000_000),
+            typical=(0, 100_000),
         ),
     ),
     year_convention=(
@@ -605,12 +619,16 @@ CANCER = Schema(
             "count",
             "'Total Treated': patients seen, told or treated under the standard. Can end in .5: "
             "a patient shared between two trusts counts half to each (kept as published).",
+            bounds=(0, 1_000_000),
+            typical=(0, 50_000),
         ),
         Column(
             "within_standard",
             "Within standard",
             "count",
             "Patients seen/treated within the standard's time (halves as above).",
+            bounds=(0, 1_000_000),
+            typical=(0, 50_000),
         ),
         Column(
             "breaches",
@@ -618,6 +636,8 @@ CANCER = Schema(
             "count",
             "Patients seen/treated after the standard's time; treated = within_standard + breaches "
             "(checked).",
+            bounds=(0, 1_000_000),
+            typical=(0, 50_000),
         ),
         Column(
             "within_standard_pct",
@@ -743,6 +763,8 @@ DIAGNOSTICS = Schema(
             "count",
             "Patients waiting at the end of the month for one of the key diagnostic tests (DM01 "
             "'Total Waiting List'). 0 for a trust reporting an empty list.",
+            bounds=(0, 10_000_000),
+            typical=(0, 500_000),
         ),
         Column(
             "waiting_6wk_plus",
@@ -750,12 +772,16 @@ DIAGNOSTICS = Schema(
             "count",
             "Of them, patients waiting 6 weeks or more since the request ('Number waiting 6+ "
             "Weeks').",
+            bounds=(0, 10_000_000),
+            typical=(0, 500_000),
         ),
         Column(
             "waiting_13wk_plus",
             "Waiting 13+ weeks",
             "count",
             "Of them, patients waiting 13 weeks or more (a subset of waiting_6wk_plus).",
+            bounds=(0, 10_000_000),
+            typical=(0, 500_000),
         ),
         Column(
             "over_6wk_pct",
@@ -900,6 +926,8 @@ BEDS = Schema(
             "beds",
             "Average number of beds occupied per day over the quarter's 90 days (KH03). 0 where "
             "the trust has no beds of this sector and shift.",
+            bounds=(0, 20_000),
+            typical=(0, 5_000),
         ),
         Column(
             "beds_available",
@@ -909,6 +937,8 @@ BEDS = Schema(
             "Verified: x 90 it is a whole number of bed-days in every row. Missing where the "
             "share is not published (no beds in the sector, or occupied beds without available "
             "ones) or is 0.",
+            bounds=(0, 20_000),
+            typical=(0, 5_000),
         ),
         Column(
             "occupancy_pct",
@@ -917,6 +947,8 @@ BEDS = Schema(
             "100 x the published occupied share (unrounded) = 100 x beds_occupied / "
             "beds_available. Missing where no beds are available. Can exceed 100 as published "
             "(see attrs['completeness']['occupancy_above_100']).",
+            bounds=(0, 200),
+            typical=(0, 150),
         ),
     ),
     year_convention=(
@@ -1067,6 +1099,8 @@ REFERRALS = Schema(
             "count",
             "GP referrals made in the month for a first consultant-led outpatient appointment, "
             "all treatment functions (Monthly Referral Return).",
+            bounds=(0, 1_000_000),
+            typical=(0, 200_000),
         ),
         Column(
             "other_referrals_all",
@@ -1074,6 +1108,8 @@ REFERRALS = Schema(
             "count",
             "Referrals from all other sources (consultants, A&E, dentists, self...) for a first "
             "consultant-led outpatient appointment, all treatment functions.",
+            bounds=(0, 1_000_000),
+            typical=(0, 200_000),
         ),
         Column(
             "gp_referrals_specific_acute",
@@ -1081,6 +1117,8 @@ REFERRALS = Schema(
             "count",
             "GP referrals to the specific acute treatment functions (general and acute "
             "specialties; a subset of gp_referrals_all, checked).",
+            bounds=(0, 1_000_000),
+            typical=(0, 200_000),
         ),
         Column(
             "other_referrals_specific_acute",
@@ -1088,6 +1126,8 @@ REFERRALS = Schema(
             "count",
             "Other referrals to the specific acute treatment functions (a subset of "
             "other_referrals_all, checked).",
+            bounds=(0, 1_000_000),
+            typical=(0, 200_000),
         ),
     ),
     year_convention=_spring(
@@ -1192,12 +1232,21 @@ AMBULANCE = Schema(
             "'C1' life-threatening, 'C1T' C1 incidents where patients were transported, "
             "'C2' emergency (e.g. stroke, chest pain), 'C3' urgent, 'C4' less urgent.",
         ),
-        Column("incidents", "Incidents", "count", "Incidents with a response in the month."),
+        Column(
+            "incidents",
+            "Incidents",
+            "count",
+            "Incidents with a response in the month.",
+            bounds=(0, 10_000_000),
+            typical=(0, 500_000),
+        ),
         Column(
             "total_hours",
             "Total response time",
             "hours",
             "Sum of all response times, rounded to the whole hour by the compiler.",
+            bounds=(0, 10_000_000),
+            typical=(0, 1_000_000),
         ),
         Column(
             "mean_min",
@@ -1205,6 +1254,8 @@ AMBULANCE = Schema(
             "minutes",
             "Published mean with its dropped hours restored (see mean_status); missing when the "
             "hours cannot be restored consistently.",
+            bounds=(0, 10_000),
+            typical=(0, 600),
         ),
         Column(
             "p90_min",
@@ -1212,6 +1263,8 @@ AMBULANCE = Schema(
             "minutes",
             "Published 90th centile, kept only where it cannot have lost hours (see p90_status); "
             "otherwise missing.",
+            bounds=(0, 10_000),
+            typical=(0, 600),
         ),
         Column(
             "mean_published",

@@ -149,6 +149,20 @@ DOMAINS_2025 = (
 _MOST_DEPRIVED = "proportion_of_lso_as_in_most_deprived_10_percent_nationally"
 
 
+#: Hard bounds of a domain's score: income and employment are rates of people (0-1); health and
+#: crime are standardised (mean 0; LSOAs range -3.3 to 3.5); the others are 0-100 scores.
+_SCORE_BOUNDS = {
+    "income": (0.0, 1.0),
+    "employment": (0.0, 1.0),
+    "health": (-10.0, 10.0),
+    "crime": (-10.0, 10.0),
+}
+#: The usual range of the standardised scores (real LSOAs -3.3 to 3.5).
+_SCORE_TYPICAL = {"health": (-5.0, 5.0), "crime": (-5.0, 5.0)}
+#: Ranks of 2021 LSOAs run 1-33,755; averages of reversed ranks stay within them.
+_AVG_RANK_BOUNDS = (1.0, 33_755.0)
+
+
 def _summary_measures() -> list[tuple[str, Column, str]]:
     """(published name, output column, kind) for every ICB summary measure; kind: rank/share/value."""
     out: list[tuple[str, Column, str]] = []
@@ -162,6 +176,7 @@ def _summary_measures() -> list[tuple[str, Column, str]]:
                     "rank",
                     "Population-weighted average of the ICB's LSOA ranks, with the LSOAs ranked "
                     "so that the most deprived has the highest rank: higher = more deprived.",
+                    bounds=_AVG_RANK_BOUNDS,
                 ),
                 "value",
             ),
@@ -184,6 +199,8 @@ def _summary_measures() -> list[tuple[str, Column, str]]:
                     "Population-weighted average of the LSOA scores: higher = more deprived "
                     "(income/employment scores are rates of people deprived; health and crime "
                     "scores are standardised and can be negative).",
+                    bounds=_SCORE_BOUNDS.get(short, (0.0, 100.0)),
+                    typical=_SCORE_TYPICAL.get(short),
                 ),
                 "value",
             ),
@@ -249,6 +266,7 @@ def _summary_measures() -> list[tuple[str, Column, str]]:
                         "rank",
                         "Population-weighted average rank of the ICB's most deprived LSOAs "
                         "holding 10% of its population (highest rank = most deprived).",
+                        bounds=_AVG_RANK_BOUNDS,
                     ),
                     "value",
                 ),
@@ -273,6 +291,9 @@ def _summary_measures() -> list[tuple[str, Column, str]]:
                         "people",
                         f"Number of people {short}-deprived in the ICB (can be fractional: "
                         "modelled).",
+                        # England has 57m people; the largest ICB 857,240 income-deprived
+                        bounds=(0.0, 6e7),
+                        typical=(0.0, 3e6),
                     ),
                     "value",
                 ),
@@ -453,6 +474,8 @@ IMD2025_LSOA = Schema(
                     f"{label} score",
                     "0-1" if out in _RATE_SCORES else "score",
                     score,
+                    bounds=_SCORE_BOUNDS.get(out, (0.0, 100.0)),
+                    typical=_SCORE_TYPICAL.get(out),
                 ),
                 Column(
                     f"{out}_rank",

@@ -32,6 +32,7 @@ from ._base import (
     fy_start,
     numbers,
     read_rda,
+    show,
     source,
 )
 
@@ -94,6 +95,8 @@ CTR_TRUST = Schema(
             "non-submission from June 2023, on 19 June 2022 (no collection) and on the two days "
             "healthyr filled (RH8 2022-05-22, RXQ 2022-06-15). Before June 2023 a non-submission "
             "shows as 0: see notes.",
+            bounds=(0, 100_000),
+            typical=(0, 5_000),
         ),
     ),
     year_convention=_DAILY_CONVENTION,
@@ -122,6 +125,8 @@ DISCHARGES_TRUST = Schema(
             "Patients no longer meeting the criteria to reside who were discharged by 17:00 that "
             "day. Published only to May 2023: missing from June 2023, when NHS England stopped "
             "the split.",
+            bounds=(0, 100_000),
+            typical=(0, 5_000),
         ),
         Column(
             "discharged_1701_2359",
@@ -129,6 +134,8 @@ DISCHARGES_TRUST = Schema(
             "count",
             "Patients no longer meeting the criteria to reside who were discharged between 17:01 "
             "and 23:59 that day (discharged_between_1701_2359). Published only to May 2023.",
+            bounds=(0, 100_000),
+            typical=(0, 5_000),
         ),
         Column(
             "discharged_total",
@@ -140,6 +147,8 @@ DISCHARGES_TRUST = Schema(
             "two parts; from June 2023 the published total. Trust figures exclude discharges to "
             "a hospice (disclosure control) except 20 June 2022 - May 2023: see notes. Missing "
             "for a non-submission from June 2023.",
+            bounds=(0, 100_000),
+            typical=(0, 5_000),
         ),
     ),
     year_convention=_DAILY_CONVENTION,
@@ -181,6 +190,8 @@ CTR_ICB = Schema(
             "to the board, not of the trusts whose headquarters lie in it: see notes. A board "
             "whose trusts did not submit shows 0, never missing; 19 June 2022 (no collection) is "
             "set to missing.",
+            bounds=(0, 100_000),
+            typical=(0, 5_000),
         ),
     ),
     year_convention=_DAILY_CONVENTION,
@@ -261,6 +272,8 @@ DELAY_REASONS = Schema(
             "as Table 5 was (0.64-0.70), so it is not all patients remaining. Unlike Table 5 "
             "(about half its values fractional, e.g. 58.4) it is published as whole numbers. "
             "Missing where the trust did not report.",
+            bounds=(0, 100_000),
+            typical=(0, 2_000),
         ),
     ),
     year_convention=(
@@ -305,7 +318,7 @@ def _rows(raw: pd.DataFrame, mask: pd.Series, shown: pd.Series, keys: tuple[str,
         key = ", ".join(str(raw.at[i, k]) for k in keys)
         value = shown.at[i]
         value = value.item() if isinstance(value, np.generic) else value
-        out.append(f"row {i + 1} ({key}): {value!r}")
+        out.append(f"row {i + 1} ({key}): {show(value)}")
     return "; ".join(out)
 
 

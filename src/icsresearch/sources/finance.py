@@ -36,12 +36,16 @@ SCHEMA = Schema(
             "FINANCIAL_POSITION: the trust's reported surplus (+) or deficit (-) for the year. "
             "It is not operating income minus operating cost (finance costs, impairments and "
             "technical adjustments differ).",
+            bounds=(-10_000_000, 10_000_000),
+            typical=(-500_000, 500_000),
         ),
         Column(
             "operating_income_gbp_k",
             "Operating income",
             "GBP thousands",
             "OP_INCOME: total operating income.",
+            bounds=(0, 100_000_000),
+            typical=(0, 5_000_000),
         ),
         Column(
             "operating_cost_gbp_k",
@@ -49,6 +53,8 @@ SCHEMA = Schema(
             "GBP thousands",
             "Total operating expenses as a positive amount (-OP_COST: the file stores costs as "
             "negative numbers).",
+            bounds=(0, 100_000_000),
+            typical=(0, 5_000_000),
         ),
         Column(
             "rounded_in_source",

@@ -85,6 +85,8 @@ SCHEMA = Schema(
                 "index (England 2015 = 100)",
                 f"{what} Higher is healthier; 100 = England in 2015, so changes over time and "
                 f"differences between boards are comparable. Published to 1 decimal.",
+                bounds=(0, 300),
+                typical=(70, 130),  # boards 2015-2021: 83.7-118.3
             )
             for _, out, label, what in _SCORES
         ),

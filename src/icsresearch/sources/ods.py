@@ -25,11 +25,13 @@ from ._base import (
     _decode,
     _raw_bytes,
     _refetch_hint,
+    check_last_line,
     codes,
     finish,
     read_csv_text,
     read_rda,
     read_xlsx,
+    show,
     source,
 )
 
@@ -220,7 +222,7 @@ def read_ods_trusts(path: str | Path | None = None) -> pd.DataFrame:
     >>> trusts.query("close_date.isna()").groupby("region_code").size()  # doctest: +SKIP
     """
     src = source(ODS_TRUSTS.dataset, path)
-    text = _decode(src, _raw_bytes(src), "utf-8")
+    text = _decode(src, _raw_bytes(src, "text"), "utf-8")
     lines = [line for line in text.splitlines() if line.strip()]
     rows = list(csv.reader(lines))
     if not rows:
@@ -247,6 +249,8 @@ def read_ods_trusts(path: str | Path | None = None) -> pd.DataFrame:
                 else "Is this the ODS etr.csv file? Other ODS files (eccg, epraccur...) have "
                 "other layouts.",
             )
+    # ODS ends every line of etr.csv with a line end: a file without one was cut inside a value.
+    check_last_line(src, text, lines, _ETR_MIN_FIELDS, line_end=True)
     raw = pd.DataFrame(
         [[row[i].strip() for i in _ETR_FIELDS.values()] for row in rows],
         columns=list(_ETR_FIELDS),
@@ -329,7 +333,7 @@ def read_ods_trusts_tidy(path: str | Path | None = None) -> pd.DataFrame:
         "open_date",
         "close_date",
     ]
-    raw = read_csv_text(src, required=required)
+    raw = read_csv_text(src, required=required, line_end=True)
     df = pd.DataFrame(
         {
             "trust_code": checked_codes(
@@ -440,7 +444,7 @@ def read_providers(path: str | Path | None = None) -> pd.DataFrame:
     flag = raw["SPECIALIST"].str.upper()
     if not flag.isin(["TRUE", "FALSE"]).all():
         bad = raw.loc[~flag.isin(["TRUE", "FALSE"]), "SPECIALIST"]
-        shown = ", ".join(f"row {i + 2}: {v!r}" for i, v in bad.head(5).items())
+        shown = ", ".join(f"row {i + 2}: {show(v)}" for i, v in bad.head(5).items())
         raise DataFileError(
             src.path,
             f"column 'SPECIALIST' has {len(bad)} value(s) that are not TRUE/FALSE ({shown})",

@@ -41,9 +41,19 @@ POPULATION = Schema(
             "Population",
             "persons",
             "Mid-2019 (30 June) resident population, all ages.",
+            # LSOAs hold about 1,500 people (largest 16,004, a student area)
+            bounds=(0, 1_000_000),
+            typical=(0, 50_000),
         ),
         *(
-            Column(name, f"Aged {label}", "persons", f"Residents aged {label} at mid-2019.")
+            Column(
+                name,
+                f"Aged {label}",
+                "persons",
+                f"Residents aged {label} at mid-2019.",
+                bounds=(0, 1_000_000),
+                typical=(0, 10_000),  # largest 1,992 (aged 19, a student area)
+            )
             for name, label in zip(
                 AGE_COLUMNS, [str(a) for a in range(90)] + ["90 and over"], strict=True
             )

@@ -79,7 +79,7 @@ def read_cqc_rating_scores(path: str | Path | None = None) -> pd.DataFrame:
         Columns ``rating`` and ``rating_score``.
     """
     src = source(CQC_RATING_SCORES.dataset, path)
-    raw = read_csv_text(src, required=["RATING", "SCORE"])
+    raw = read_csv_text(src, required=["RATING", "SCORE"], line_end=True)
     _require_text(raw["RATING"], src, "RATING")
     df = pd.DataFrame(
         {
@@ -102,15 +102,31 @@ AFC_PAY_SCALES = Schema(
             "Financial year the pay scale applies to (AfC pay years start on 1 April).",
         ),
         Column("afc_band", "Agenda for Change band", "", "Band 1 ... Band 9 (with 8a-8d)."),
-        Column("pay_bottom_gbp", "Bottom of band", "GBP per year", "Lowest pay point, full time."),
+        Column(
+            "pay_bottom_gbp",
+            "Bottom of band",
+            "GBP per year",
+            "Lowest pay point, full time.",
+            bounds=(0, 1_000_000),
+            typical=(10_000, 250_000),
+        ),
         Column(
             "pay_average_gbp",
             "Average of band",
             "GBP per year",
             "AVERAGE as compiled: the mean of the band's pay points (not the midpoint of bottom "
             "and top).",
+            bounds=(0, 1_000_000),
+            typical=(10_000, 250_000),
         ),
-        Column("pay_top_gbp", "Top of band", "GBP per year", "Highest pay point, full time."),
+        Column(
+            "pay_top_gbp",
+            "Top of band",
+            "GBP per year",
+            "Highest pay point, full time.",
+            bounds=(0, 1_000_000),
+            typical=(10_000, 250_000),
+        ),
     ),
     year_convention=(
         "YEAR 2017 is the 2017/18 pay scale (from 1 April 2017), i.e. already the financial-year "
@@ -232,7 +248,11 @@ def _staff_group_schema(dataset: str, prefix: str, label: str, notes: str) -> Sc
         dataset=dataset,
         columns=(
             Column(
-                f"{prefix}_code", f"{label} code", "integer", f"NHS Digital {label.lower()} code."
+                f"{prefix}_code",
+                f"{label} code",
+                "integer",
+                f"NHS Digital {label.lower()} code.",
+                bounds=(0, 999),
             ),
             Column(f"{prefix}_name", label, "", f"NHS Digital {label.lower()} name."),
         ),

@@ -23,6 +23,7 @@ from ._base import (
     integers_in,
     numbers,
     read_csv_text,
+    show,
     source,
 )
 
@@ -47,12 +48,16 @@ SCHEMA = Schema(
             "Patients on incomplete pathways",
             "count",
             "N_TOTAL: patients waiting to start consultant-led treatment at the snapshot.",
+            bounds=(0, 10_000_000),
+            typical=(0, 500_000),
         ),
         Column(
             "within_18wk_count",
             "Waiting under 18 weeks",
             "count",
             "N_18_WEEKS: incomplete pathways that had waited 18 weeks or less.",
+            bounds=(0, 10_000_000),
+            typical=(0, 500_000),
         ),
         Column(
             "rtt_18wk_share",
@@ -141,7 +146,7 @@ def read_rtt(path: str | Path | None = None) -> pd.DataFrame:
             f"(row {i + 2}: N_18_WEEKS {within[i]} > N_TOTAL {total[i]})",
             "N_18_WEEKS counts a subset of N_TOTAL; check the two columns are not swapped.",
         )
-    share = numbers(raw["RTT_SCORE"], src, "RTT_SCORE")
+    share = numbers(raw["RTT_SCORE"], src, "RTT_SCORE", fraction=True)
     if share.isna().any() or (share < 0).any() or (share > 1).any():
         raise DataFileError(
             src.path,
@@ -171,7 +176,7 @@ def _dates(values: pd.Series, src) -> pd.Series:
     parsed = pd.to_datetime(values, format="%d/%m/%Y", errors="coerce")
     bad = parsed.isna()
     if bad.any():
-        rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in values[bad].head(5).items())
+        rows = ", ".join(f"row {i + 2}: {show(v)}" for i, v in values[bad].head(5).items())
         raise DataFileError(
             src.path,
             f"column 'DATE' has {int(bad.sum())} value(s) that are not dd/mm/yyyy dates ({rows})",
@@ -185,7 +190,7 @@ def _counts(values: pd.Series, src, column: str) -> pd.Series:
     num = numbers(values, src, column)
     bad = num.isna() | (num < 0) | (num != np.floor(num))
     if bad.any():
-        rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in values[bad].head(5).items())
+        rows = ", ".join(f"row {i + 2}: {show(v)}" for i, v in values[bad].head(5).items())
         raise DataFileError(
             src.path,
             f"column {column!r} has {int(bad.sum())} value(s) that are not whole non-negative counts ({rows})",

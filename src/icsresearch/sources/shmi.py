@@ -38,11 +38,13 @@ from ._base import (
     integers_in,
     numbers,
     read_csv_text,
+    show,
     source,
 )
 from .reference import HEE_REGIONS
 
 _SHMI_RANGE = (0.2, 3.0)  # a ratio near 1; published trust values run from about 0.5 to 1.3
+_SHMI_TYPICAL = (0.4, 1.6)
 
 SHMI = Schema(
     dataset="hm_shmi",
@@ -55,6 +57,8 @@ SHMI = Schema(
             "ratio",
             "Observed / expected deaths in hospital or within 30 days of discharge (1 = as "
             "expected for the trust's case mix).",
+            bounds=_SHMI_RANGE,
+            typical=_SHMI_TYPICAL,
         ),
     ),
     year_convention="YEAR is already the financial-year start. " + YEAR_CONVENTION,
@@ -105,7 +109,7 @@ def _shmi(values: pd.Series, src, column: str) -> pd.Series:
     lo, hi = _SHMI_RANGE
     bad = (num < lo) | (num > hi)
     if bad.any():
-        rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in values[bad].head(5).items())
+        rows = ", ".join(f"row {i + 2}: {show(v)}" for i, v in values[bad].head(5).items())
         raise DataFileError(
             src.path,
             f"column {column!r} has {int(bad.sum())} value(s) that are not SHMI ratios between "
@@ -238,12 +242,14 @@ WELLBEING = Schema(
             "FY start",
             "Year.Index as published, read as the financial-year start (see year convention).",
         ),
-        Column("survey_year", "Year label", "", "Year.Index as published."),
+        Column("survey_year", "Year label", "", "Year.Index as published.", bounds=(2000, 2100)),
         Column(
             "shmi",
             "SHMI",
             "ratio",
             "SHMI.Index: observed / expected deaths for the year (this compilation's window).",
+            bounds=_SHMI_RANGE,
+            typical=_SHMI_TYPICAL,
         ),
         Column(
             "shmi_previous",
@@ -251,6 +257,8 @@ WELLBEING = Schema(
             "ratio",
             "SHMI.before: this compilation's SHMI for year - 1 (equal to the previous row's shmi "
             "for all 938 trust-years where both exist; the only source of 2011 values).",
+            bounds=_SHMI_RANGE,
+            typical=_SHMI_TYPICAL,
         ),
         Column("trust_name", "Trust name", "", "Name as compiled; missing for 18 rows."),
         Column(
@@ -273,8 +281,13 @@ WELLBEING = Schema(
             "Staff Survey responses",
             "count",
             "Number of NHS Staff Survey respondents at the trust.",
+            bounds=(0, 1_000_000),
+            typical=(0, 30_000),  # largest 7,513 here, 13,177 in the 2021-2024 surveys
         ),
-        *(Column(out, label, unit, desc) for _, out, label, unit, _, desc in _SURVEY),
+        *(
+            Column(out, label, unit, desc, bounds=limits)
+            for _, out, label, unit, limits, desc in _SURVEY
+        ),
     ),
     year_convention=(
         "Year.Index is a plain year label. The Staff Survey runs in the autumn of that year "
@@ -320,7 +333,8 @@ def read_shmi_wellbeing(path: str | Path | None = None) -> pd.DataFrame:
         ratio), an HEE region name is not one of the 13 HEE regions, or a trust-year repeats.
     """
     src = source(WELLBEING.dataset, path)
-    raw = read_csv_text(src, required=_WB_REQUIRED)
+    # the published file ends its last line with a line end: one missing means a cut
+    raw = read_csv_text(src, required=_WB_REQUIRED, line_end=True)
     year = integers_in(raw["Year.Index"], src, "Year.Index", 2000, 2100)
     region_name = raw["HEE.region.name"].str.replace(r"\s*\((North|South)\)$", "", regex=True)
     region_name = region_name.where(~raw["HEE.region.name"].isin(["NA", ""]))
@@ -343,7 +357,9 @@ def read_shmi_wellbeing(path: str | Path | None = None) -> pd.DataFrame:
         values = numbers(raw[published], src, published)
         bad = (values < lo) | (values > hi)
         if bad.any():
-            rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in raw[published][bad].head(5).items())
+            rows = ", ".join(
+                f"row {i + 2}: {show(v)}" for i, v in raw[published][bad].head(5).items()
+            )
             raise DataFileError(
                 src.path,
                 f"column {published!r} has {int(bad.sum())} value(s) outside {lo:g}-{hi:g} ({rows})",
@@ -381,7 +397,7 @@ def _flag(values: pd.Series, src, column: str) -> pd.Series:
     missing = text.isin(["NA", ""])
     bad = ~missing & ~text.isin(list(mapping))
     if bad.any():
-        rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in values[bad].head(5).items())
+        rows = ", ".join(f"row {i + 2}: {show(v)}" for i, v in values[bad].head(5).items())
         raise DataFileError(
             src.path,
             f"column {column!r} must be 1, 0 or NA ({rows})",
@@ -394,7 +410,7 @@ def _count(values: pd.Series, src, column: str) -> pd.Series:
     num = numbers(values, src, column)
     bad = num.notna() & ((num < 0) | (num != np.floor(num)))
     if bad.any():
-        rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in values[bad].head(5).items())
+        rows = ", ".join(f"row {i + 2}: {show(v)}" for i, v in values[bad].head(5).items())
         raise DataFileError(
             src.path,
             f"column {column!r} has values that are not whole non-negative counts ({rows})",

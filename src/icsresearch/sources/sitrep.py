@@ -25,14 +25,17 @@ import pandas as pd
 
 from ..errors import DataFileError, InvalidParameterError
 from ._base import (
+    _THOUSANDS,
     MISSING_TOKENS,
     Column,
     Schema,
     _raw_bytes,
     _refetch_hint,
+    clip,
     codes,
     completeness,
     finish,
+    show,
     source,
 )
 
@@ -217,6 +220,8 @@ SCHEMA = Schema(
             "ICB/trust level for hospice discharges in table 4 and for the homeless and "
             "safeguarding reasons in table 5), where the cell is blank, and for ENGLAND/region/ICB "
             "rows on a day on which no trust submitted (published as 0).",
+            bounds=(0, 100_000_000),
+            typical=(0, 2_000_000),
         ),
     ),
     year_convention=(
@@ -274,6 +279,8 @@ SERIES = Schema(
             "the destinations on days before 11 May 2021 (published as 0: 'not collected prior "
             "to 12/05/2021') and for extra_bed_days_los7 before 11 February 2022 (published as 0 "
             "although the 14+ day cohort, a subset, is positive).",
+            bounds=(0, 100_000_000),
+            typical=(0, 2_000_000),
         ),
     ),
     year_convention="Days and weeks from April 2021 (weekly from w/c 26 March 2021) to January 2024.",
@@ -333,13 +340,13 @@ def _ref(sheet: str, r: int, c: int) -> str:
 def _open(src):
     from python_calamine import CalamineWorkbook
 
-    _raw_bytes(src)
+    _raw_bytes(src, "xlsx")
     try:
         return CalamineWorkbook.from_path(str(src.path))
     except Exception as exc:  # calamine raises its own error types for zip/xml problems
         raise DataFileError(
             src.path,
-            f"is not a readable .xlsx workbook (truncated or another format?): {exc}",
+            f"is not a readable .xlsx workbook (truncated or damaged?): {clip(str(exc), 200)}",
             _refetch_hint(src),
         ) from None
 
@@ -411,16 +418,20 @@ def _values(
                 text = v.strip()
                 if text in MISSING_TOKENS:
                     continue
+                if "," in text and not _THOUSANDS.fullmatch(text):
+                    # '12,3' is a decimal comma, never 123: only groups of three are thousands
+                    bad.append(f"{_ref(sheet, r, c)} ({labels[i]}): {show(v)} (decimal comma?)")
+                    continue
                 try:
                     out[i, j] = number = float(text.replace(",", ""))
                     if not np.isfinite(number):  # 'nan', 'inf' are not published numbers
                         raise ValueError(text)
                 except ValueError:
-                    bad.append(f"{_ref(sheet, r, c)} ({labels[i]}): {v!r}")
+                    bad.append(f"{_ref(sheet, r, c)} ({labels[i]}): {show(v)}")
             elif v is None:
                 continue
             else:
-                bad.append(f"{_ref(sheet, r, c)} ({labels[i]}): {v!r}")
+                bad.append(f"{_ref(sheet, r, c)} ({labels[i]}): {show(v)}")
     if bad:
         raise DataFileError(
             src.path,
@@ -577,7 +588,7 @@ def _parse_table(
             if _filled(v):
                 raise DataFileError(
                     src.path,
-                    f"sheet {sheet!r} cell {_ref(sheet, r, c)} holds {v!r} under no measure heading",
+                    f"sheet {sheet!r} cell {_ref(sheet, r, c)} holds {show(v)} under no measure heading",
                     _LAYOUT_FIX,
                 )
 
@@ -672,7 +683,7 @@ def _column_dates(grid, s: _Sections, table: str, date_row, cols, month) -> list
                     if found is not None and found != month:
                         raise DataFileError(
                             src.path,
-                            f"sheet {sheet!r} {_ref(sheet, date_row, c)} is headed {v!r}, but "
+                            f"sheet {sheet!r} {_ref(sheet, date_row, c)} is headed {show(v)}, but "
                             f"Table 2 covers {month:%B %Y}",
                             _LAYOUT_FIX,
                         )
@@ -701,7 +712,7 @@ def _column_dates(grid, s: _Sections, table: str, date_row, cols, month) -> list
             if current is None:
                 raise DataFileError(
                     src.path,
-                    f"sheet {sheet!r} {_ref(sheet, date_row, c)} holds {v!r}, which is not a "
+                    f"sheet {sheet!r} {_ref(sheet, date_row, c)} holds {show(v)}, which is not a "
                     + ("week ('w/c dd/mm/yyyy ...')" if table == "table3" else "date"),
                     _LAYOUT_FIX,
                 )

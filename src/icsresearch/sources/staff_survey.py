@@ -30,6 +30,7 @@ from ._base import (
     integers_in,
     numbers,
     read_csv_text,
+    show,
     source,
 )
 
@@ -57,6 +58,9 @@ _CODE_NOTE = (
     "R1F2, R1F3 (2016-2017), and CCGs that surveyed jointly as '01T/01V', '05J/05T/06D' etc., so "
     "these rows do not link to single ODS codes."
 )
+
+#: Respondents at one organisation: the largest survey has about 13,000; a million is impossible.
+_RESPONDENTS = (0, 1_000_000)
 
 ITEM_SCHEMA = Schema(
     dataset="hm_staff_survey",
@@ -92,7 +96,12 @@ ITEM_SCHEMA = Schema(
         Column("pct_agree", "Agree", "%", "Share of responses, 0-100."),
         Column("pct_strongly_agree", "Strongly agree", "%", "Share of responses, 0-100."),
         Column(
-            "n_responses", "Responses", "count", "Number of staff who answered the question (_N)."
+            "n_responses",
+            "Responses",
+            "count",
+            "Number of staff who answered the question (_N).",
+            bounds=_RESPONDENTS,
+            typical=(0, 30_000),
         ),
         Column(
             "item_score",
@@ -238,7 +247,11 @@ SCORE_SCHEMA = Schema(
             "((mean - 1) / 4) x 100 and rounded to 1 decimal (Asaria, McGuire & Street 2022).",
         ),
         Column(
-            "n_items", "Questions used", "count", "Number of item scores in the mean (9 or 11)."
+            "n_items",
+            "Questions used",
+            "count",
+            "Number of item scores in the mean (9 or 11).",
+            bounds=(0, 11),
         ),
         Column(
             "immediate_manager_score",
@@ -351,7 +364,9 @@ def read_staff_survey_questions(path: str | Path | None = None) -> pd.DataFrame:
     item = raw["QUESTION"].str.lower()
     unknown = ~item.isin(ITEMS)
     if unknown.any():
-        rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in raw["QUESTION"][unknown].head(5).items())
+        rows = ", ".join(
+            f"row {i + 2}: {show(v)}" for i, v in raw["QUESTION"][unknown].head(5).items()
+        )
         raise DataFileError(
             src.path,
             f"column 'QUESTION' has question numbers outside 7a-7g and 8a-8d ({rows})",
@@ -665,6 +680,8 @@ WELLBEING = Schema(
             "1,075 rows, 1-4 more in 14): not the official count of completed questionnaires. "
             "Missing for the 16 organisation-years whose every base is below 100, where the "
             "compiled value is 100 (a percentage, not a count).",
+            bounds=_RESPONDENTS,
+            typical=(0, 30_000),
         ),
         Column(
             "measure",
@@ -690,6 +707,8 @@ WELLBEING = Schema(
             "The published <Base>_base: number of respondents who answered the question "
             "(unweighted). Burnout's three thresholds share Burned_out_base, the nine religion "
             "measures Religion_base.",
+            bounds=_RESPONDENTS,
+            typical=(0, 30_000),
         ),
     ),
     year_convention="The NHS Staff Survey runs from September to December; 'Year' is that "
@@ -742,7 +761,7 @@ def read_staff_survey_wellbeing(path: str | Path | None = None) -> pd.DataFrame:
     src = source(WELLBEING.dataset, path)
     rate_cols = [rate for rate, _ in WELLBEING_MEASURES.values()]
     base_cols = list(dict.fromkeys(base for _, base in WELLBEING_MEASURES.values()))
-    raw = read_csv_text(src, required=[*_ID_COLUMNS, *rate_cols, *base_cols])
+    raw = read_csv_text(src, required=[*_ID_COLUMNS, *rate_cols, *base_cols], line_end=True)
     line = pd.Series(raw.index + 2, index=raw.index)  # file line of each row, for messages
 
     def fail(mask: pd.Series, problem: str, fix: str) -> None:
@@ -950,15 +969,38 @@ WIDE = Schema(
             "Measure 'enough_staff': % agreeing or strongly agreeing with Q3i 'There are enough "
             "staff at this organisation for me to do my job properly'.",
         ),
-        Column("burnout_base", "Burnout base", "count", "Respondents answering Q12b."),
-        Column("stress_base", "Stress base", "count", "Respondents answering Q11c."),
-        Column("enough_staff_base", "Enough staff base", "count", "Respondents answering Q3i."),
+        Column(
+            "burnout_base",
+            "Burnout base",
+            "count",
+            "Respondents answering Q12b.",
+            bounds=_RESPONDENTS,
+            typical=(0, 30_000),
+        ),
+        Column(
+            "stress_base",
+            "Stress base",
+            "count",
+            "Respondents answering Q11c.",
+            bounds=_RESPONDENTS,
+            typical=(0, 30_000),
+        ),
+        Column(
+            "enough_staff_base",
+            "Enough staff base",
+            "count",
+            "Respondents answering Q3i.",
+            bounds=_RESPONDENTS,
+            typical=(0, 30_000),
+        ),
         Column(
             "respondents",
             "Respondents",
             "count",
             "As in read_staff_survey_wellbeing() (missing where the compiled value was a "
             "percentage).",
+            bounds=_RESPONDENTS,
+            typical=(0, 30_000),
         ),
     ),
     year_convention=WELLBEING.year_convention,

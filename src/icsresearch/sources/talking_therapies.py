@@ -25,6 +25,7 @@ from ._base import (
     month_periods,
     numbers,
     read_rda_table,
+    show,
     source,
 )
 
@@ -88,6 +89,8 @@ SCHEMA = Schema(
             "England to the nearest 5; percentages are computed from unrounded counts and "
             "rounded to whole numbers, so they are kept as published rather than recomputed "
             "from the rounded counts. Suppressed values ('*', small numbers) are missing.",
+            bounds=(0, 10_000_000),
+            typical=(0, 100_000),
         ),
         Column(
             "unit",
@@ -164,7 +167,7 @@ def read_talking_therapies(path: str | Path | None = None) -> pd.DataFrame:
     wrong = (counts & (value < 0)) | (~counts & ((value < 0) | (value > 100)))
     if wrong.any():
         shown = ", ".join(
-            f"row {i + 2}: {measure[i]} = {raw['value'][i]!r}" for i in raw.index[wrong][:5]
+            f"row {i + 2}: {measure[i]} = {show(raw['value'][i])}" for i in raw.index[wrong][:5]
         )
         raise DataFileError(
             src.path,

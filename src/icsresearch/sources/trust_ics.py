@@ -156,6 +156,7 @@ AE_WEIGHTS = Schema(
             "Rank of the ICS for the trust",
             "1..N",
             "Trust_ICS_N: 1 is the ICS with most of the trust's type-1 A&E attendances.",
+            bounds=(1, 42),
         ),
         Column("icb_ons_code", "ICB", "ONS E54 code", "ICS_code1 (2022 ONS codes)."),
         Column("icb_code", "ICB", "ODS Q-code", "ICS_code2."),
@@ -172,6 +173,8 @@ AE_WEIGHTS = Schema(
             "count",
             "Type1_ED_activity: attendances of the ICS's residents at the trust's type-1 "
             "departments, winter 2022-23, rounded to the nearest 10.",
+            bounds=(0, 5_000_000),
+            typical=(0, 1_000_000),
         ),
         Column(
             "ae_weight",

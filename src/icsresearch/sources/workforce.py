@@ -40,6 +40,7 @@ from ._base import (
     numbers,
     read_csv_text,
     read_xlsx,
+    show,
     source,
 )
 
@@ -64,6 +65,9 @@ _CENSUS = Column(
     "census_date", "Census date", "date", "30 September of `year`: the workforce census date."
 )
 
+#: No organisation employs 100,000 FTE (the largest trust about 35,000; the NHS in England 1.2m).
+_FTE_BOUNDS = (0, 100_000)
+
 _HM_NOTES = (
     "Organisation code '50' (2009-2012 only, when PCTs existed) is not an ODS code: it looks like "
     "a PCT code such as '5E1' read as a number in scientific notation (5E1 = 50). It is kept as "
@@ -85,6 +89,8 @@ MANAGERS = Schema(
             "FTE",
             "Full-time equivalent staff in the NHS Digital staff groups 'Manager' and 'Senior "
             "manager' (SIMPLE_MANAGERS_FTE, the compilation's basic definition).",
+            bounds=_FTE_BOUNDS,
+            typical=(0, 5_000),
         ),
     ),
     year_convention=_CENSUS_YEAR + YEAR_CONVENTION,
@@ -105,6 +111,8 @@ CONSULTANTS = Schema(
             "Consultants",
             "FTE",
             "Full-time equivalent consultants (SIMPLE_CONSULTANTS_FTE).",
+            bounds=_FTE_BOUNDS,
+            typical=(0, 3_000),
         ),
     ),
     year_convention=_CENSUS_YEAR + YEAR_CONVENTION,
@@ -125,6 +133,8 @@ ALL_STAFF = Schema(
             "All staff",
             "FTE",
             "Full-time equivalent HCHS staff of all groups (SIMPLE_ALL_STAFF_FTE).",
+            bounds=_FTE_BOUNDS,
+            typical=(0, 60_000),
         ),
     ),
     year_convention=_CENSUS_YEAR + YEAR_CONVENTION,
@@ -265,7 +275,7 @@ def read_stability(path: str | Path | None = None) -> pd.DataFrame:
     out_of_range = (published < 0) | (published > 100)
     if out_of_range.any():
         rows = ", ".join(
-            f"row {i + 2}: {raw['STABILITY'][i]!r}" for i in published[out_of_range].index[:5]
+            f"row {i + 2}: {show(raw['STABILITY'][i])}" for i in published[out_of_range].index[:5]
         )
         raise DataFileError(
             src.path,
@@ -331,6 +341,7 @@ NON_MEDICAL = Schema(
             "Main staff group code",
             "",
             "NHS Digital main staff group (published as '001').",
+            bounds=(0, 999),
         ),
         Column(
             "main_staff_group",
@@ -343,6 +354,7 @@ NON_MEDICAL = Schema(
             "Staff group code",
             "",
             "NHS Digital staff group (level 1, published as '005').",
+            bounds=(0, 999),
         ),
         Column(
             "staff_group_1",
@@ -356,6 +368,7 @@ NON_MEDICAL = Schema(
             "Staff group (detail) code",
             "",
             "NHS Digital staff group (level 2, published as '024').",
+            bounds=(0, 999),
         ),
         Column(
             "staff_group_2",
@@ -381,7 +394,14 @@ NON_MEDICAL = Schema(
             "",
             "'Band 1'...'Band 9', 'Very Senior Manager' or 'Non AfC Grade'.",
         ),
-        Column("fte", "Staff", "FTE", "Full-time equivalent staff in the cell."),
+        Column(
+            "fte",
+            "Staff",
+            "FTE",
+            "Full-time equivalent staff in the cell.",
+            bounds=_FTE_BOUNDS,
+            typical=(0, 20_000),
+        ),
     ),
     year_convention="Census date 30 September 2017, in financial year 2017/18 (year = 2017). "
     + YEAR_CONVENTION,
@@ -555,7 +575,14 @@ HCHS = Schema(
             "",
             "Self-reported nationality; 'Unknown' if not recorded.",
         ),
-        Column("fte", "Staff", "FTE", "Full-time equivalent staff."),
+        Column(
+            "fte",
+            "Staff",
+            "FTE",
+            "Full-time equivalent staff.",
+            bounds=_FTE_BOUNDS,
+            typical=(0, 20_000),
+        ),
     ),
     year_convention="Censuses at 30 September 2017 and 30 June 2018 (sheet Notes). "
     + YEAR_CONVENTION,
@@ -635,7 +662,7 @@ def _month_end(values: pd.Series, src) -> pd.Series:
     parsed = pd.to_datetime(text, format="%Y-%b", errors="coerce")
     bad = parsed.isna()
     if bad.any():
-        rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in values[bad].head(5).items())
+        rows = ", ".join(f"row {i + 2}: {show(v)}" for i, v in values[bad].head(5).items())
         raise DataFileError(
             src.path,
             f"column 'Month' has values that are not months like '2017-SEP' ({rows})",
@@ -664,14 +691,25 @@ STAFF_BY_GROUP = Schema(
             "FTE",
             "Staff group 'Nurses & health visitors' (all nurses and health visitors on the NMC "
             "register employed by the organisation). Midwives are NOT included: see midwives_fte.",
+            bounds=_FTE_BOUNDS,
+            typical=(0, 20_000),
         ),
-        Column("midwives_fte", "Midwives", "FTE", "Staff group 'Midwives'."),
+        Column(
+            "midwives_fte",
+            "Midwives",
+            "FTE",
+            "Staff group 'Midwives'.",
+            bounds=_FTE_BOUNDS,
+            typical=(0, 2_000),
+        ),
         Column(
             "doctors_fte",
             "Doctors",
             "FTE",
             "Staff group 'HCHS doctors' (all grades). Missing for the non-medical extract, which "
             "has no doctors.",
+            bounds=_FTE_BOUNDS,
+            typical=(0, 8_000),
         ),
         Column(
             "support_fte",
@@ -680,6 +718,8 @@ STAFF_BY_GROUP = Schema(
             "Staff group 'Support to doctors, nurses & midwives'. Nationally in Sep 2017 it was "
             "61% nursing support staff (healthcare assistants) and 38% clerical and "
             "administrative staff of clinical teams; see nursing_support_fte.",
+            bounds=_FTE_BOUNDS,
+            typical=(0, 15_000),
         ),
         Column(
             "nursing_support_fte",
@@ -687,21 +727,32 @@ STAFF_BY_GROUP = Schema(
             "FTE",
             "Detailed staff group 'Nursing support staff' (healthcare assistants and nursing "
             "auxiliaries) within support_fte. Only in the non-medical extract; missing for HCHS.",
+            bounds=_FTE_BOUNDS,
+            typical=(0, 10_000),
         ),
         Column(
             "managers_fte",
             "Managers",
             "FTE",
             "Staff groups 'Managers' + 'Senior managers' (the hm_managers definition).",
+            bounds=_FTE_BOUNDS,
+            typical=(0, 5_000),
         ),
         Column(
-            "non_medical_fte", "Non-medical staff", "FTE", "All staff groups except HCHS doctors."
+            "non_medical_fte",
+            "Non-medical staff",
+            "FTE",
+            "All staff groups except HCHS doctors.",
+            bounds=_FTE_BOUNDS,
+            typical=(0, 50_000),
         ),
         Column(
             "all_staff_fte",
             "All staff",
             "FTE",
             "All staff groups including doctors. Missing for the non-medical extract.",
+            bounds=_FTE_BOUNDS,
+            typical=(0, 60_000),
         ),
     ),
     year_convention=YEAR_CONVENTION,
@@ -855,7 +906,7 @@ def _dates(values: pd.Series, src, column: str) -> pd.Series:
         parsed = pd.to_datetime(values, errors="coerce", dayfirst=True)
     bad = parsed.isna()
     if bad.any():
-        rows = ", ".join(f"row {i + 2}: {v!r}" for i, v in values[bad].head(5).items())
+        rows = ", ".join(f"row {i + 2}: {show(v)}" for i, v in values[bad].head(5).items())
         raise DataFileError(
             src.path,
             f"column {column!r} has values that are not dates ({rows})",
