@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("import", "panel_build", "panel_fit", "collapsed_glm", "reports")
+ORDER = ("import", "panel_build", "panel_fit", "collapsed_glm", "reports", "few_clusters")
 
 
 def main(argv: list[str]) -> int:

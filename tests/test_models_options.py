@@ -63,7 +63,7 @@ def _quiet(fn, *a, **k):
 def test_the_inference_words_are_the_literal_types():
     from icsresearch.options import Convention, SmallSample, Vcov, allowed, check, check_alpha
 
-    assert allowed(Vcov) == ("iid", "hetero", "CRV1", "CRV3", "DK")  # pyfixest's spelling
+    assert allowed(Vcov) == ("iid", "hetero", "CRV1", "CR2", "CRV3", "DK")  # pyfixest's spelling
     assert allowed(Convention) == ("plm", "stata")
     assert allowed(SmallSample) == ("default", "full", "none")
     with pytest.raises(InvalidParameterError, match="small_sample=True is not allowed"):
@@ -110,7 +110,10 @@ def test_small_sample_none_means_no_factor_in_every_estimator(sim):
         (lambda d: fit_mixed(d, "y ~ x1", group="entity", reml="yes"), r"True or False"),
         (lambda d: fit_hdfe(d, "y ~ x1 | entity", vcov="DK"), r"fit_hdfe does not support"),
         (lambda d: fit_hdfe(d, "y ~ x1 | entity", convention="plm"), r"models\.fit"),
-        (lambda d: fit(d, "y ~ x1", vcov="CRV2", **KW), r"'iid', 'hetero', 'CRV1', 'CRV3', 'DK'"),
+        (
+            lambda d: fit(d, "y ~ x1", vcov="CRV2", **KW),
+            r"'iid', 'hetero', 'CRV1', 'CR2', 'CRV3', 'DK'",
+        ),
         (lambda d: fit(d, "y ~ x1", small_sample="full", **KW), r"fit_hdfe"),
         (lambda d: fit(d, "y ~ x1", convention="Stata", **KW), r"convention='Stata'"),
         (

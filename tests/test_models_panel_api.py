@@ -151,7 +151,7 @@ def test_bad_data_raise_clear_errors(sim):
         fit(sim, "y ~ np.log(x1)", model="pooled", **KW)
     with pytest.raises(InvalidParameterError, match="non-positive"):
         fit(sim.assign(w=-1.0), "y ~ x1", model="pooled", weights="w", **KW)
-    with pytest.raises(InvalidParameterError, match="one numeric column"):
+    with pytest.raises(InvalidParameterError, match="outcome .ics. .* is not numeric"):
         fit(sim, "ics ~ x1", model="pooled", **KW)
     with pytest.raises(InvalidParameterError, match="numeric time index"):
         fit(sim.assign(year=sim["year"].astype(str)), "y ~ x1", model="fd", **KW)

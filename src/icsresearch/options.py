@@ -168,10 +168,12 @@ def renamed(
 
 #: The covariance of the estimates, in pyfixest's spelling: ``"iid"`` (conventional,
 #: homoskedastic or model-based), ``"hetero"`` (heteroskedasticity-robust), ``"CRV1"``
-#: (cluster-robust, one- or two-way), ``"CRV3"`` (leave-one-cluster-out jackknife), ``"DK"``
+#: (cluster-robust, one- or two-way), ``"CR2"`` (Bell-McCaffrey bias-reduced cluster-robust, one-way,
+#: with Satterthwaite degrees of freedom per coefficient, as R clubSandwich;
+#: :func:`~icsresearch.models.fit` only), ``"CRV3"`` (leave-one-cluster-out jackknife), ``"DK"``
 #: (Driscoll-Kraay: robust to cross-sectional and serial correlation; :func:`~icsresearch.models.fit`
 #: only).
-Vcov = Literal["iid", "hetero", "CRV1", "CRV3", "DK"]
+Vcov = Literal["iid", "hetero", "CRV1", "CR2", "CRV3", "DK"]
 #: Whose small-sample rules: ``"plm"`` (R plm's ``type = "sss"``) or ``"stata"`` (Stata, R fixest
 #: and pyfixest).
 Convention = Literal["plm", "stata"]
@@ -181,11 +183,12 @@ Convention = Literal["plm", "stata"]
 SmallSample = Literal["default", "full", "none"]
 
 #: The covariances that cluster, and so need (or default to) a ``cluster=`` column.
-CLUSTERED_VCOVS = ("CRV1", "CRV3")
+CLUSTERED_VCOVS = ("CRV1", "CR2", "CRV3")
 
 _HELP.update(
     {
-        "vcov": "'iid' conventional, 'hetero' robust, 'CRV1'/'CRV3' clustered, 'DK' Driscoll-Kraay",
+        "vcov": "'iid' conventional, 'hetero' robust, 'CRV1'/'CR2'/'CRV3' clustered, "
+        "'DK' Driscoll-Kraay",
         "convention": "'plm' is R plm's small-sample rule, 'stata' Stata's and fixest's",
         "small_sample": "'default' the estimator's factor, 'full' counts every fixed effect, "
         "'none' no factor",

@@ -1,6 +1,8 @@
 """Econometric models: linear panel regressions (:mod:`.panel`), fixed-effect GLMs (:mod:`.glm`),
 high-dimensional fixed effects and IV (:mod:`.hdfe`), difference-in-differences and event studies
-(:mod:`.did`), random-intercept mixed models (:mod:`.mixed`), regression tables (:mod:`.tables`)
+(:mod:`.did`), random-intercept mixed models (:mod:`.mixed`), few-cluster inference (wild and
+score bootstraps, randomization inference, cluster diagnostics, the inference audit:
+:mod:`.inference`), regression tables (:mod:`.tables`)
 and the shared :class:`~icsresearch.models.results.RegressionResult`. What they share -- input
 checks, the one formula parser, the inference options (``vcov``, ``cluster``, ``convention``,
 ``small_sample``, ``alpha``: the words of :mod:`icsresearch.options`), the model specification
@@ -42,16 +44,23 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "tables": (".tables", None),
     "core": (".core", None),
     "ModelSpec": (".core", "ModelSpec"),
+    "inference": (".inference", None),
+    "inference_audit": (".inference.audit", "inference_audit"),
+    "randomization_inference": (".inference.randomization", "randomization_inference"),
+    "cluster_diagnostics": (".inference.diagnostics", "cluster_diagnostics"),
 }
 
 __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import core, did, glm, hdfe, mixed, panel, results, tables  # noqa: F401
+    from . import core, did, glm, hdfe, inference, mixed, panel, results, tables  # noqa: F401
     from .core import ModelSpec  # noqa: F401
     from .did import EventStudyResult, did_2x2, event_study  # noqa: F401
     from .glm import fit_glm  # noqa: F401
     from .hdfe import fit_hdfe, from_pyfixest  # noqa: F401
+    from .inference.audit import inference_audit  # noqa: F401
+    from .inference.diagnostics import cluster_diagnostics  # noqa: F401
+    from .inference.randomization import randomization_inference  # noqa: F401
     from .mixed import fit_mixed  # noqa: F401
     from .panel.model import PanelResult, fit  # noqa: F401
     from .results import RegressionResult  # noqa: F401

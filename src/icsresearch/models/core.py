@@ -4,7 +4,8 @@ specification and the result's provenance.
 Read top-down:
 
 1. **Input checks** -- :func:`check_dataframe`, :func:`check_columns` (unknown columns, with a
-   "did you mean"), :func:`check_numeric` (infinite values), :func:`formula_columns`.
+   "did you mean"), :func:`check_numeric` (infinite values), :func:`check_types` (a text
+   outcome, numbers stored as text), :func:`formula_columns`, :func:`plain` (values in messages).
 2. **One formula parser** -- :func:`parse_formula` splits ``"y ~ x1 + x2 | fe1 + fe2 | d ~ z"``
    into a :class:`Formula`; each estimator says which parts it accepts (``fit`` and ``fit_mixed``
    take no ``| fe`` part, only ``fit_hdfe`` takes an IV part).
@@ -148,7 +149,7 @@ def row_examples(index: pd.Index, mask: np.ndarray, k: int = 3) -> str:
     k
         How many to show.
     """
-    labels = list(index[np.flatnonzero(mask)[:k]])
+    labels = [plain(v) for v in index[np.flatnonzero(mask)[:k]]]
     return ", ".join(map(repr, labels)) + (" ..." if mask.sum() > k else "")
 
 
@@ -176,6 +177,102 @@ def check_numeric(data: pd.DataFrame, columns: Sequence[str], role: str = "model
                 f"value(s) (rows {row_examples(data.index, bad)})\n  Fix: replace them with NaN "
                 "(they are then dropped) or correct the transformation that produced them "
                 "(e.g. log of 0)"
+            )
+
+
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds, so messages print ``1``, not ``np.int64(1)``.
+
+    Parameters
+    ----------
+    value
+        Any value; numpy scalars are unwrapped, timestamps shown as dates, others returned as is.
+    """
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.date().isoformat()
+    return value
+
+
+#: Share of a text column's values that must read as numbers for it to count as numbers stored
+#: as text (a stray "n/a" or "*" should not hide a column of numbers).
+NUMERIC_TEXT_SHARE = 0.9
+_CATEGORICAL_TERM = re.compile(r"\bC\(\s*`?([A-Za-z_][A-Za-z0-9_.]*)`?")
+
+
+def _quoted_examples(values: pd.Series, k: int = 3) -> str:
+    shown = []
+    for v in values.dropna().unique()[:k]:
+        text = str(v)
+        shown.append(repr(text if len(text) <= 20 else text[:20] + "..."))
+    return ", ".join(shown)
+
+
+def check_types(
+    data: pd.DataFrame,
+    *,
+    estimator: str,
+    outcome: Sequence[str],
+    regressors: Sequence[str] = (),
+    formula: str = "",
+) -> None:
+    """Refuse a text outcome; warn about a regressor that holds numbers stored as text.
+
+    A text outcome would otherwise be expanded by the formula engine into one dummy per distinct
+    value (an error message listing thousands of names); a number column read as text (a stray
+    ``"*"`` in a CSV) would silently become hundreds of dummies instead of one slope.
+
+    Parameters
+    ----------
+    data
+        The table.
+    estimator
+        The function's name, for messages.
+    outcome
+        Outcome columns (must be numeric or boolean).
+    regressors
+        Regressor columns; text ones whose values read as numbers give a ``UserWarning`` unless
+        the formula wraps them in ``C(...)`` (categorical on purpose).
+    formula
+        The formula as written (to see ``C(...)`` terms).
+
+    Raises
+    ------
+    InvalidParameterError
+        An outcome column is not numeric.
+    """
+    for c in outcome:
+        s = data[c]
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            continue
+        raise InvalidParameterError(
+            f"{estimator}: the outcome {c!r} of {data_label(data)} is not numeric (dtype "
+            f"{s.dtype}; values such as {_quoted_examples(s)}): a regression needs a number\n"
+            f"  Fix: convert it, e.g. data[{c!r}] = pd.to_numeric(data[{c!r}], errors='coerce') "
+            "(text that is not a number becomes missing: check how many)"
+        )
+    categorical = set(_CATEGORICAL_TERM.findall(formula))
+    for c in regressors:
+        s = data[c]
+        if c in categorical or not (
+            pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)
+        ):
+            continue
+        present = s.dropna()
+        if present.empty:
+            continue
+        as_text = present.astype(str).str.strip().str.replace(",", "", regex=False)
+        numbers = pd.to_numeric(as_text, errors="coerce")
+        levels = int(present.nunique())
+        if numbers.notna().mean() >= NUMERIC_TEXT_SHARE and levels > 2:
+            warn(
+                f"{estimator}: regressor {c!r} holds numbers stored as text (dtype {s.dtype}; "
+                f"values such as {_quoted_examples(s)}): it enters the model as a categorical "
+                f"variable, {levels - 1} dummy columns, not as one slope. Fix: convert it with "
+                f"pd.to_numeric(data[{c!r}], errors='coerce') if it is a number, or write "
+                f"C({c}) in the formula to keep it categorical on purpose.",
+                stacklevel=4,
             )
 
 
@@ -414,7 +511,7 @@ class Inference:
     Attributes
     ----------
     vcov
-        ``"iid"``, ``"hetero"``, ``"CRV1"``, ``"CRV3"`` or ``"DK"``.
+        ``"iid"``, ``"hetero"``, ``"CRV1"``, ``"CR2"``, ``"CRV3"`` or ``"DK"``.
     cluster
         Cluster columns (empty unless ``vcov`` clusters).
     convention
@@ -513,7 +610,7 @@ def resolve_inference(
     elif clusters:
         raise InvalidParameterError(
             f"{caps.estimator}: cluster={cluster!r} was given but vcov={vcov!r} does not "
-            "cluster\n  Fix: use vcov='CRV1' (or 'CRV3') to cluster, or drop cluster="
+            "cluster\n  Fix: use vcov='CRV1' (or 'CR2', 'CRV3') to cluster, or drop cluster="
         )
     limit = 1 if vcov == "CRV3" else caps.max_clusters
     if len(clusters) > limit:

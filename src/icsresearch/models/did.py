@@ -201,6 +201,7 @@ def did_2x2(
     if entity:
         roles["entity"] = [entity]
     check_columns(data, roles)
+    core.check_types(data, estimator="did_2x2", outcome=[outcome], regressors=covs)
     tr = _binary(data, treated, "treated")
     po = _binary(data, post, "post")
     work = pd.DataFrame(index=data.index)
@@ -711,6 +712,7 @@ def event_study(
         "weights": [weights] if weights else [],
     }
     check_columns(data, roles)
+    core.check_types(data, estimator="event_study", outcome=[outcome], regressors=covs)
     if window is not None:
         if (
             not isinstance(window, tuple | list)
@@ -957,6 +959,10 @@ def event_study(
             "covariates": covs,
         },
     )
+    wild = reg._wild_data
+    if wild is not None and estimator != "twfe":
+        # Sun & Abraham's terms are weighted sums of the cohort cells: bootstrap those sums
+        wild = dataclasses.replace(wild, coef_map=A)
     return EventStudyResult(
         params=params.rename("estimate"),
         cov=cov,
@@ -973,6 +979,7 @@ def event_study(
         fixed_effects=(entity, time),
         extra=extra,
         warnings=warnings,
+        _wild_data=wild,
         **core.result_fields(data, spec),
     )
 

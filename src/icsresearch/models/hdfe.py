@@ -61,6 +61,7 @@ from ..errors import InvalidParameterError
 from ..options import Convention, SmallSample, Vcov, check, check_alpha
 from . import _pyfixest as pfx
 from . import core
+from .inference.wild import WildData
 from .results import RegressionResult
 
 #: The inference :func:`fit_hdfe` (and so :func:`~icsresearch.models.did_2x2` and
@@ -93,15 +94,6 @@ FIXEF_TOL = 1e-12
 
 
 # --- input checks ----------------------------------------------------------------------------
-
-
-def _check_outcome(data: pd.DataFrame, name: str) -> None:
-    s = data[name]
-    if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
-        raise InvalidParameterError(
-            f"the outcome {name!r} of {core.data_label(data)} is not numeric (dtype {s.dtype})\n"
-            "  Fix: convert it with pd.to_numeric(..., errors='coerce')"
-        )
 
 
 def _check_weights(data: pd.DataFrame, name: str) -> None:
@@ -271,7 +263,9 @@ def fit_hdfe(
         raise InvalidParameterError(
             f"the outcome {f.outcome!r} also appears on the right-hand side"
         )
-    _check_outcome(data, f.outcome)
+    core.check_types(
+        data, estimator="fit_hdfe", outcome=[f.outcome], regressors=rhs_cols, formula=formula
+    )
     if weights:
         _check_weights(data, weights)
     used = list(dict.fromkeys([f.outcome, *rhs_cols, *f.fe_columns(), *clusters]))
@@ -372,7 +366,8 @@ def fit_hdfe(
         if G < FEW_CLUSTERS:
             warnings.append(
                 f"Only {G} clusters ({name}): cluster-robust tests over-reject with few "
-                "clusters; consider vcov='CRV3' or a wild cluster bootstrap."
+                "clusters; consider vcov='CRV3' or the wild cluster bootstrap, "
+                "res.wild_bootstrap(term)."
             )
     first_stage = result.extra.get("first_stage") or {}
     for name, fs in first_stage.items():
@@ -499,6 +494,13 @@ def _result(model, fitted: pfx.LinearFit, *, alpha: float) -> RegressionResult:
         extra["instruments"] = instr
         extra["first_stage"] = _first_stage(model, endog)
         what += f" (endogenous: {', '.join(endog)}; instruments: {', '.join(instr)})"
+    wild = None
+    if fitted.is_iv:
+        extra["wild_bootstrap_unavailable"] = "2SLS needs the wild restricted efficient bootstrap"
+    else:
+        wild = _wild_data(model, fitted, names)
+        if wild is None:
+            extra["wild_bootstrap_unavailable"] = "a fixed effect's columns are not in the data"
     fe_label = f" with fixed effects {' + '.join(fes)}" if fes else ""
     wlabel = ", weighted" if fitted.weights else ""
     return RegressionResult(
@@ -518,6 +520,39 @@ def _result(model, fitted: pfx.LinearFit, *, alpha: float) -> RegressionResult:
         extra=extra,
         warnings=[],
         alpha=alpha,
+        _wild_data=wild,
+    )
+
+
+def _model_array(model, name: str) -> np.ndarray:
+    return np.asarray(pfx.attribute(model, name), dtype=float)
+
+
+def _wild_data(model, fitted: pfx.LinearFit, names: list[str]) -> WildData | None:
+    """What the wild cluster bootstrap re-runs: the demeaned (and weighted) regression."""
+    X = _model_array(model, "_X")
+    y = _model_array(model, "_Y").ravel()
+    X = X.reshape(len(y), len(names))
+    sw = None
+    if fitted.weights:
+        w = _model_array(model, "_weights")
+        sw = np.sqrt(w.ravel())
+    frame = fitted.data
+    if not all(c.strip() in frame.columns for fe in fitted.fixed_effects for c in fe.split("^")):
+        return None
+    fe_codes = {
+        fe: np.asarray(_level_codes(frame, fe), dtype=np.intp) for fe in fitted.fixed_effects
+    }
+    clustered = fitted.vcov_type == "CRV" and fitted.vcov_detail == "CRV1"
+    return WildData(
+        X=X,
+        y=y,
+        rows=frame.reset_index(drop=True),
+        fixed_effects=fe_codes,
+        sqrt_weights=sw,
+        cluster=tuple(fitted.clusters),
+        n_absorbed=max(int(fitted.df_k) - len(names), 0),
+        small_sample_factor=fitted.ssc_factor if clustered else None,
     )
 
 

@@ -44,7 +44,7 @@ import pandas as pd
 from ..errors import InvalidParameterError
 from ..options import Convention, SmallSample, Vcov, check_bool
 from . import core
-from .core import check_columns, data_label, formula_columns
+from .core import check_columns, check_types, data_label, formula_columns
 from .results import RegressionResult
 
 #: The inference :func:`fit_mixed` supports: lme4's model-based covariance only.
@@ -432,10 +432,7 @@ def fit_mixed(
     lhs, rhs = f.outcome, f.rhs
     check_columns(data, {"outcome": [lhs], "group": groups})
     rhs_cols = formula_columns(rhs, data.columns)
-    if not pd.api.types.is_numeric_dtype(data[lhs]) or pd.api.types.is_bool_dtype(data[lhs]):
-        raise InvalidParameterError(
-            f"the outcome {lhs!r} of {data_label(data)} is not numeric (dtype {data[lhs].dtype})"
-        )
+    check_types(data, estimator="fit_mixed", outcome=[lhs], regressors=rhs_cols, formula=formula)
     used = list(dict.fromkeys([lhs, *rhs_cols, *groups]))
     complete = data[used].notna().all(axis=1).to_numpy()
     frame = data.loc[complete, used]

@@ -93,6 +93,11 @@ class RegressionResult:
     provenance: Provenance = field(default_factory=Provenance.unknown)
     alpha: float = 0.05
     spec: ModelSpec | None = None
+    # what the wild cluster bootstrap re-runs (an inference.wild.WildData), kept by the
+    # estimators that support it; not part of the result's value
+    _wild_data: Any = field(default=None, repr=False, compare=False)
+    # what the score bootstrap needs (an inference.score.ScoreData), kept by fit_glm
+    _score_data: Any = field(default=None, repr=False, compare=False)
 
     # --- derived statistics -----------------------------------------------------------------
 
@@ -162,6 +167,79 @@ class RegressionResult:
             "provenance": self.provenance,
         }
         return out
+
+    def wild_bootstrap(
+        self,
+        term: str | list[str],
+        *,
+        reps: int = 9999,
+        seed: int | np.random.Generator | None = None,
+        weights: Literal["webb", "rademacher"] = "webb",
+        cluster: str | list[str] | None = None,
+        alpha: float | None = None,
+        null: float | list[float] = 0.0,
+        restricted: bool = True,
+        pvalue: Literal["symmetric", "equal-tailed", "lower", "upper"] = "symmetric",
+        bootcluster: str | None = None,
+    ):
+        """Wild cluster bootstrap p-value (and test-inversion CI) for one or several terms.
+
+        Results of ``fit``, ``fit_hdfe`` (OLS), ``did_2x2`` and ``event_study`` support it; see
+        :func:`icsresearch.models.inference.wild.wild_bootstrap` for the options.
+
+        Parameters
+        ----------
+        term
+            A coefficient name, or a list for a joint Wald test.
+        reps, seed, weights, cluster, alpha, null, restricted, pvalue, bootcluster
+            As :func:`icsresearch.models.inference.wild.wild_bootstrap`.
+
+        Returns
+        -------
+        WildBootstrapResult
+        """
+        from .inference.wild import wild_bootstrap
+
+        return wild_bootstrap(
+            self, term, reps=reps, seed=seed, weights=weights, cluster=cluster,
+            alpha=self.alpha if alpha is None else alpha, null=null, restricted=restricted,
+            pvalue=pvalue, bootcluster=bootcluster,
+        )  # fmt: skip
+
+    def score_bootstrap(
+        self,
+        term: str | list[str],
+        *,
+        reps: int = 9999,
+        seed: int | np.random.Generator | None = None,
+        weights: Literal["webb", "rademacher"] = "webb",
+        cluster: str | None = None,
+        alpha: float | None = None,
+        null: float | list[float] = 0.0,
+        restricted: bool = True,
+        pvalue: Literal["symmetric", "equal-tailed", "lower", "upper"] = "symmetric",
+        ci: bool = True,
+    ):
+        """Score bootstrap (Kline & Santos) p-value and CI, for ``fit_glm`` logit/Poisson results.
+
+        Parameters
+        ----------
+        term
+            A coefficient name, or a list for a joint Wald test.
+        reps, seed, weights, cluster, alpha, null, restricted, pvalue, ci
+            As :func:`icsresearch.models.inference.score.score_bootstrap`.
+
+        Returns
+        -------
+        WildBootstrapResult
+        """
+        from .inference.score import score_bootstrap
+
+        return score_bootstrap(
+            self, term, reps=reps, seed=seed, weights=weights, cluster=cluster,
+            alpha=self.alpha if alpha is None else alpha, null=null, restricted=restricted,
+            pvalue=pvalue, ci=ci,
+        )  # fmt: skip
 
     # --- display ----------------------------------------------------------------------------
 

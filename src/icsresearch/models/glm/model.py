@@ -22,6 +22,7 @@ from ...errors import InvalidParameterError
 from ...options import Convention, SmallSample, Vcov, check
 from .. import _pyfixest as pfx
 from .. import core
+from ..inference.score import ScoreData
 from ..results import RegressionResult
 from . import covariance as cv
 from .collapse import (
@@ -463,7 +464,21 @@ def _fit_collapsed(
     rep_names = [names[i] for i in report]
     params = pd.Series(beta[report], index=rep_names, name="estimate")
     cov = pd.DataFrame(factor * V[np.ix_(report, report)], index=rep_names, columns=rep_names)
+    score_groups = {fe: cells.codes[fe] for fe in fes}
+    if cluster is not None and cluster in cells.codes:
+        score_groups[cluster] = cells.codes[cluster]
+    score_data = ScoreData(
+        family=family,
+        X=np.asarray(X[:, report].todense(), dtype=np.float64),
+        y=np.asarray(cells.stats["y"], dtype=np.float64),
+        n=np.asarray(cells.stats["n"], dtype=np.float64),
+        exposure=None if family == "logit" else np.asarray(cells.stats["t"], dtype=np.float64),
+        fixed_effects={fe: cells.codes[fe] for fe in fes},
+        groups=score_groups,
+        cluster=(cluster,) if vcov == "CRV1" and cluster else (),
+    )
     return {
+        "score_data": score_data,
         "params": params,
         "cov": cov,
         "nobs": nobs,
@@ -565,8 +580,32 @@ def _fit_rows(
             eta = np.log(np.maximum(mu, 1e-300)) - (0.0 if log_t is None else log_t[keep])
             loglik_kernel = float(np.sum(yk * eta - mu))
     n_groups = {fe: int(len(np.unique(sub[fe]))) for fe in fes}
+    # the score bootstrap's design: the regressors in the order of params (pyfixest's own
+    # intercept when there are no fixed effects)
+    safe_of = {v: k for k, v in rename.items()}
+    score_X = np.column_stack(
+        [
+            np.ones(len(sub)) if name == "Intercept" else sub[safe_of[name]].to_numpy(np.float64)
+            for name in params.index
+        ]
+    ) if len(params) else np.zeros((len(sub), 0))  # fmt: skip
+    score_groups = {
+        name: sub[name].to_numpy()
+        for name in dict.fromkeys([*fes, *([cluster] if cluster else [])])
+    }
+    score_data = ScoreData(
+        family=family,
+        X=score_X,
+        y=sub["__y__"].to_numpy(np.float64),
+        n=np.ones(len(sub)),
+        exposure=None if offset_col is None else np.exp(sub[offset_col].to_numpy(np.float64)),
+        fixed_effects={fe: sub[fe].to_numpy() for fe in fes},
+        groups=score_groups,
+        cluster=(cluster,) if vcov == "CRV1" and cluster else (),
+    )
     extreme = _extreme_rows(family, fit.xbeta, None) if family == "logit" else 0
     return {
+        "score_data": score_data,
         "params": params,
         "cov": cov,
         "nobs": nobs,
@@ -698,6 +737,7 @@ def fit_glm(
         "exposure": [exposure] if exposure else [],
     }
     core.check_columns(data, roles)
+    core.check_types(data, estimator="fit_glm", outcome=[], regressors=rhs_vars, formula=formula)
     both = sorted(set(rhs_vars) & set(fes))
     if both:
         raise InvalidParameterError(
@@ -867,7 +907,7 @@ def fit_glm(
         if fit["n_clusters"] < 30:
             warnings.append(
                 f"Only {fit['n_clusters']} clusters: cluster-robust SEs may be too small; "
-                "consider a wild cluster bootstrap."
+                "consider the score bootstrap, res.score_bootstrap(term)."
             )
 
     link = "logit" if family == "logit" else "log"
@@ -936,6 +976,7 @@ def fit_glm(
         fixed_effects=tuple(fes),
         extra=extra,
         warnings=warnings,
+        _score_data=fit.get("score_data"),
         **core.result_fields(data, spec),
     )
 

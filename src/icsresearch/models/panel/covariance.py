@@ -18,6 +18,9 @@ Meat
   scores), :math:`S = \Gamma_0 + \sum_{l=1}^{L} (1 - l/(L+1)) (\Gamma_l + \Gamma_l')`,
   :math:`\Gamma_l = \sum_t h_t h_{t-l}'`, periods taken in sorted order of those present; the
   default bandwidth is plm's ``floor(max_i(T_i)^{1/4})`` (plm ``vcovSCC``).
+- ``CR2``: the Bell-McCaffrey bias-reduced linearization (clubSandwich ``vcovCR(type = "CR2")``),
+  with Satterthwaite degrees of freedom per coefficient; see :mod:`.cr2`. No small-sample factor
+  (the adjustment matrices are the correction).
 - ``CRV3``: the MacKinnon-Nielsen-Webb (2023) jackknife
   :math:`V = \frac{G-1}{G}\sum_g (\hat\beta_{(g)} - \hat\beta)(\hat\beta_{(g)} - \hat\beta)'`,
   where :math:`\hat\beta_{(g)}` re-estimates the model without cluster ``g``. Fixed effects
@@ -66,6 +69,7 @@ import numpy as np
 
 from ...errors import InvalidParameterError
 from . import transform as tf
+from .cr2 import WorkingModel, cr2_pieces, satterthwaite_df
 
 #: Below this many clusters cluster-robust inference is unreliable (Cameron & Miller 2015;
 #: MacKinnon, Nielsen & Webb 2023): t-tests over-reject.
@@ -88,7 +92,8 @@ class Regression:
     ``X``/``y``/``resid`` are transformed and weighted (``sqrt(w)``-scaled). ``entity``/``time``
     give each regression row's codes (``time`` is ``None`` for the between model). ``raw_X`` and
     ``raw_y`` (within only) are the weighted variables before the fixed effects are removed, for
-    the exact CR3 jackknife.
+    the exact CR3 jackknife. ``working`` is what CR2 needs (:class:`.cr2.WorkingModel`), or
+    ``None`` for a regression that has no CR2 (e.g. a test's auxiliary regression).
     """
 
     X: np.ndarray
@@ -104,6 +109,7 @@ class Regression:
     raw_X: np.ndarray | None = None
     raw_y: np.ndarray | None = None
     sw: np.ndarray | None = None
+    working: WorkingModel | None = None
 
     @property
     def nobs(self) -> int:
@@ -116,7 +122,11 @@ class Regression:
 
 @dataclass
 class CovResult:
-    """A covariance matrix and what describes it."""
+    """A covariance matrix and what describes it.
+
+    ``df_terms`` are per-coefficient degrees of freedom (CR2's Satterthwaite df), which then
+    replace ``df`` for t-tests and intervals.
+    """
 
     cov: np.ndarray
     label: str
@@ -125,6 +135,7 @@ class CovResult:
     factor: float | list[float] = 1.0
     k_used: int | None = None
     warnings: list[str] = field(default_factory=list)
+    df_terms: np.ndarray | None = None
 
 
 # --- building blocks ------------------------------------------------------------------------
@@ -230,7 +241,8 @@ def compute(
     reg
         The regression (see :class:`Regression`).
     vcov
-        ``"iid"``, ``"hetero"``, ``"CRV1"``, ``"CRV3"`` or ``"DK"`` (checked by the caller).
+        ``"iid"``, ``"hetero"``, ``"CRV1"``, ``"CR2"``, ``"CRV3"`` or ``"DK"`` (checked by the
+        caller).
     convention
         ``"plm"`` or ``"stata"`` (see the module docstring).
     small_sample
@@ -275,6 +287,12 @@ def compute(
         if L < 0:
             raise InvalidParameterError(f"bandwidth must be >= 0, got {bandwidth!r}")
         T = n_groups(reg.time)
+        if T < 2:
+            raise InvalidParameterError(
+                f"Driscoll-Kraay covariance needs at least 2 periods; the estimation sample has "
+                f"{T}: the cross-sectional correlation it allows for cannot be estimated from one "
+                "period\n  Fix: use vcov='hetero' (or 'CRV1' by entity) for a single cross-section"
+            )
         c = T / (T - 1) * (N - 1) / (N - k) if corrected else 1.0
         V = c * sandwich(reg.bread, driscoll_kraay_meat(scores, reg.time, L))
         out = CovResult(
@@ -293,7 +311,7 @@ def compute(
             )
         return out
 
-    if vcov not in ("CRV1", "CRV3"):  # a bug in the caller: options are checked before
+    if vcov not in ("CRV1", "CR2", "CRV3"):  # a bug in the caller: options are checked before
         raise ValueError(f"unknown vcov {vcov!r}")
     names = list(cluster or [])
     codes = [reg.clusters[n] for n in names]
@@ -314,6 +332,33 @@ def compute(
         if G < FEW_CLUSTERS
     ]
     n_clusters = dict(zip(names, Gs, strict=True))
+
+    if vcov == "CR2":
+        if len(names) != 1:
+            raise InvalidParameterError(
+                "vcov='CR2' supports one cluster variable (clubSandwich has no two-way CR2).\n"
+                "  Fix: pass a single name in cluster=, or use vcov='CRV1' for two-way"
+            )
+        pieces = cr2_pieces(reg, codes[0])
+        df_terms = satterthwaite_df(pieces)
+        label = (
+            f"CR2 clustered by {names[0]} (Bell-McCaffrey, clubSandwich); t-tests on each "
+            "coefficient's own Satterthwaite df"
+        )
+        # (no small-sample factor: "default" and "none" are the same CR2.) The Satterthwaite df
+        # already account for few clusters, so the usual few-clusters warning would point at
+        # remedies CR2 is one of; very small df are another matter (Pustejovsky & Tipton 2018)
+        low = [f"{df:.2f}" for df in df_terms if df < 4]
+        cr2_warnings = (
+            [
+                f"Satterthwaite degrees of freedom below 4 ({', '.join(low)}): even CR2 t-tests "
+                "can be unreliable there (Pustejovsky & Tipton 2018); read those p-values with "
+                "care, or check them with res.wild_bootstrap(term)."
+            ]
+            if low
+            else []
+        )
+        return CovResult(pieces.cov, label, None, n_clusters, 1.0, None, cr2_warnings, df_terms)
 
     if vcov == "CRV3":
         if len(names) != 1:
@@ -403,6 +448,17 @@ def _cr3_design(reg: Regression, cluster_codes: np.ndarray) -> tuple[np.ndarray,
     return Z, M[:, -1]
 
 
+def _slopes_unidentified(A: np.ndarray, k: int) -> bool:
+    """Whether the cross-product ``A`` leaves one of its first ``k`` coefficients unidentified.
+
+    A coefficient is identified when no direction of ``A``'s null space moves it. Dummy columns
+    of a left-out cluster's own levels are null directions too, but they move no slope.
+    """
+    values, vectors = np.linalg.eigh(A)
+    null = values <= 1e-10 * max(float(values.max()), 1.0)
+    return bool(null.any() and np.abs(vectors[:k, null]).max() > 1e-6)
+
+
 def cr3(reg: Regression, cluster_codes: np.ndarray) -> np.ndarray:
     """MacKinnon-Nielsen-Webb CR3: ``(G-1)/G`` times the sum of squared jackknife deviations."""
     Z, yz = _cr3_design(reg, cluster_codes)
@@ -418,6 +474,17 @@ def cr3(reg: Regression, cluster_codes: np.ndarray) -> np.ndarray:
         rows = order[bounds[g] : bounds[g + 1]]
         Zg = Z[rows]
         A, b = ZtZ - Zg.T @ Zg, Zty - Zg.T @ yz[rows]
+        if _slopes_unidentified(A, k):
+            # e.g. the only treated cluster: without it the treatment effect is not estimable,
+            # and a least-squares "solution" would give a huge, meaningless standard error
+            raise InvalidParameterError(
+                f"CR3: leaving out cluster {g + 1} of {G} (in sorted order) leaves a coefficient "
+                "unidentified (a regressor that varies only in that cluster, such as a "
+                "treatment given to one system): the jackknife is undefined\n  Fix: use the "
+                "wild cluster bootstrap (res.wild_bootstrap(term)) or randomization inference "
+                "(icsresearch.models.randomization_inference), which are valid with few treated "
+                "clusters"
+            )
         try:
             bg = np.linalg.solve(A, b)
         except np.linalg.LinAlgError:

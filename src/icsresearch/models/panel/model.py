@@ -35,6 +35,7 @@ from .. import core
 from ..results import RegressionResult
 from . import covariance as cv
 from . import transform as tf
+from .cr2 import HTZResult, WorkingModel, cr2_pieces, htz_test
 from .design import INTERCEPT, PanelDesign, build_design, panel_names
 
 ModelName = Literal["pooled", "between", "within", "random", "fd", "lagged"]
@@ -44,7 +45,7 @@ REMethod = Literal["swamy-arora", "amemiya"]
 #: The inference :func:`fit` supports, in the words of :mod:`icsresearch.options`.
 CAPABILITIES = core.Capabilities(
     estimator="fit",
-    vcov=("iid", "hetero", "CRV1", "CRV3", "DK"),
+    vcov=("iid", "hetero", "CRV1", "CR2", "CRV3", "DK"),
     max_clusters=2,
     conventions=("plm", "stata"),
     small_sample=("default", "none"),
@@ -133,6 +134,18 @@ def _slope_xb(d: PanelDesign, names: list[str], params: np.ndarray) -> np.ndarra
 # --- estimators ----------------------------------------------------------------------------
 
 
+def _ols_working(d: PanelDesign, kind: str = "ols") -> WorkingModel:
+    """CR2's working model for a least-squares fit; weighted fits have none (refused clearly)."""
+    if d.weights is None:
+        return WorkingModel(kind)
+    return WorkingModel(
+        kind,
+        refused="CR2 with analytic weights is not implemented (clubSandwich's working model for "
+        "weighted plm fits differs from icsresearch's weighted estimator, so there is no "
+        "reference to match)",
+    )
+
+
 def _fit_pooled(d: PanelDesign, kind: str, lags: int = 1) -> _Fitted:
     label = {
         "pooled": "pooled OLS",
@@ -150,6 +163,7 @@ def _fit_pooled(d: PanelDesign, kind: str, lags: int = 1) -> _Fitted:
     resid = y - X @ params
     df = d.nobs - len(names)
     reg = cv.Regression(X, y, params, resid, bread, df, d.entity, d.time, dict(d.clusters), sw=sw)
+    reg.working = _ols_working(d)
     has_slopes = any(n != INTERCEPT for n in names)
     if sw is None:
         r2 = _plm_r2(y, X @ params, df, has_slopes, resid)
@@ -182,6 +196,7 @@ def _fit_between(d: PanelDesign, effects: str) -> _Fitted:
     df = n - len(names)
     clusters = {name: _group_level(codes, n, c, name) for name, c in d.clusters.items()}
     reg = cv.Regression(X, ym, params, resid, bread, df, np.arange(n), None, clusters)
+    reg.working = WorkingModel("ols")
     has_slopes = any(nm != INTERCEPT for nm in names)
     r2 = _plm_r2(ym, X @ params, df, has_slopes, resid)
     if effects != "time":
@@ -246,6 +261,7 @@ def _fit_within(d: PanelDesign, effects: str) -> _Fitted:
     reg = cv.Regression(
         Xt, yt, params, resid, bread, df, d.entity, d.time, dict(d.clusters), fes, raw_X, raw_y, sw
     )
+    reg.working = _ols_working(d, "within")
     r2 = _plm_r2(yt, Xt @ params, df, True, resid)
     r2.update(_stata_r2(d, d.X[:, kept] @ params))
     what = {"entity": d.entity_name, "time": d.time_name}.get(
@@ -376,6 +392,16 @@ def _fit_random(d: PanelDesign, effects: str, re_method: str) -> _Fitted:
     resid = y - X @ params
     df = d.nobs - len(names)
     reg = cv.Regression(X, y, params, resid, bread, df, d.entity, d.time, dict(d.clusters))
+    # CR2's working model (clubSandwich): the untransformed design and residuals, with the
+    # random-effects covariance I + (sigma2_effect / sigma2_idios) J within each group
+    raw_X = d.X[:, [d.names.index(nm) for nm in names]]
+    reg.working = WorkingModel(
+        "random",
+        X=raw_X,
+        resid=d.y - raw_X @ params,
+        groups=codes,
+        ratio=ec["sigma2_effect"] / ec["sigma2_idios"],
+    )
     has_slopes = any(nm != INTERCEPT for nm in names)
     r2 = _plm_r2(y, X @ params, df, has_slopes, resid)
     r2.update(_stata_r2(d, _slope_xb(d, names, params)))
@@ -403,12 +429,20 @@ def _fit_random(d: PanelDesign, effects: str, re_method: str) -> _Fitted:
 class PanelResult(RegressionResult):
     """A :class:`RegressionResult` that keeps its regression, for re-inference and bootstraps.
 
-    Extra methods: :meth:`with_cov` (same estimates, other inference) and :meth:`wild_bootstrap`;
-    the specification tests of :mod:`icsresearch.models.panel` read :attr:`regression` and
-    :attr:`design` too.
+    Extra methods: :meth:`with_cov` (same estimates, other inference), :meth:`wild_bootstrap`
+    and :meth:`wald_test` (HTZ, after ``vcov="CR2"``); the specification tests of
+    :mod:`icsresearch.models.panel` read :attr:`regression` and :attr:`design` too.
+
+    With ``vcov="CR2"`` every coefficient has its own Satterthwaite degrees of freedom
+    (:attr:`df_terms`): p-values, confidence intervals and the ``df`` column of :meth:`tidy` use
+    them, ``df_resid`` is ``None`` and ``dist`` is ``"t"`` (for random effects too, as
+    clubSandwich's ``coef_test``).
 
     Attributes
     ----------
+    df_terms
+        Per-coefficient degrees of freedom of the t-tests (CR2's Satterthwaite df), or ``None``
+        when all share ``df_resid``.
     regression
         The regression the model ran (transformed ``X``, ``y``, residuals, bread, cluster
         codes), as the covariance estimators need it.
@@ -418,7 +452,79 @@ class PanelResult(RegressionResult):
 
     regression: cv.Regression | None = field(default=None, repr=False, compare=False)
     design: PanelDesign | None = field(default=None, repr=False, compare=False)
+    df_terms: pd.Series | None = field(default=None, repr=False, compare=False)
     _base_warnings: list[str] = field(default_factory=list, repr=False, compare=False)
+    # the estimator's own reference distribution ("normal" for random effects), which CR2's
+    # per-coefficient t replaces while it is the inference
+    _model_dist: str = field(default="t", repr=False, compare=False)
+
+    def _ref_dist(self):
+        if self.df_terms is None:
+            return super()._ref_dist()
+        from scipy import stats
+
+        return stats.t(self.df_terms.to_numpy())
+
+    def tidy(self, alpha: float | None = None, exponentiate: bool = False) -> pd.DataFrame:
+        """One row per term, as :meth:`RegressionResult.tidy`; with CR2 also each term's ``df``.
+
+        Parameters
+        ----------
+        alpha
+            Level of the intervals (default: the result's ``alpha``).
+        exponentiate
+            Report ``exp()`` of the estimate and interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        out = super().tidy(alpha, exponentiate)
+        if self.df_terms is not None:
+            out.insert(4, "df", self.df_terms.to_numpy())
+        return out
+
+    def wald_test(self, hypotheses: Any) -> HTZResult:
+        """HTZ Wald test that coefficients (or linear combinations) are jointly zero.
+
+        clubSandwich's ``Wald_test(test = "HTZ")``: Hotelling's T-squared with the degrees of
+        freedom of Tipton & Pustejovsky (2015), on this result's CR2 covariance.
+
+        Parameters
+        ----------
+        hypotheses
+            Coefficient names (``["x1", "x2"]``: both are zero), or a constraint matrix ``C``
+            with one row per hypothesis ``C @ params = 0`` and one column per coefficient (an
+            array, or a DataFrame whose columns are coefficient names; missing columns are 0).
+
+        Returns
+        -------
+        HTZResult
+            ``statistic`` (F), ``df_num``, ``df_denom``, ``pvalue``, ``delta``, ``wald`` (Q).
+
+        Raises
+        ------
+        InvalidParameterError
+            When the result's inference is not CR2, a name is not a coefficient, or the
+            constraints are empty, of the wrong shape or linearly dependent.
+
+        Examples
+        --------
+        >>> res = fit(df, "y ~ x1 + x2", entity="entity", time="year", vcov="CR2", cluster="ics")
+        >>> res.wald_test(["x1", "x2"]).pvalue
+        """
+        reg, spec = self.regression, self.spec
+        if reg is None or spec is None or spec.inference.vcov != "CR2":
+            raise InvalidParameterError(
+                "wald_test() is the HTZ test, which needs the CR2 covariance; this result's "
+                f"vcov is {spec.inference.vcov if spec else None!r}\n  Fix: "
+                "res.with_cov('CR2', cluster=...).wald_test(...)"
+            )
+        names = list(self.params.index)
+        C, labels = _constraints(hypotheses, names)
+        pieces = cr2_pieces(reg, reg.clusters[spec.inference.cluster[0]])
+        F, q, df2, pval, delta, Q = htz_test(pieces, reg.params, C)
+        return HTZResult(float(F), int(q), float(df2), pval, float(delta), float(Q), labels)
 
     def with_cov(
         self,
@@ -506,43 +612,17 @@ class PanelResult(RegressionResult):
                 codes = _group_level(groups, ng, codes, n)
             clusters[n] = codes
         reg = dataclasses.replace(reg, clusters=clusters)
-        cov = _covariance(reg, inference, normal=self.dist == "normal")
+        cov = _covariance(reg, inference, normal=self._model_dist == "normal")
         for msg in cov.warnings:
             core.warn(msg)
         return _with_inference(self, reg, cov, spec.with_inference(inference))
 
-    def wild_bootstrap(
-        self,
-        term: str,
-        *,
-        reps: int = 9999,
-        seed: int | np.random.Generator | None = None,
-        weights: Literal["webb", "rademacher"] = "webb",
-        cluster: str | None = None,
-        alpha: float | None = None,
-        null: float = 0.0,
-    ):
-        """Wild cluster restricted (WCR) bootstrap p-value and confidence interval for ``term``.
-
-        See :func:`icsresearch.models.panel.bootstrap.wild_cluster_bootstrap`.
-        """
-        from .bootstrap import wild_cluster_bootstrap
-
-        return wild_cluster_bootstrap(
-            self,
-            term,
-            reps=reps,
-            seed=seed,
-            weights=weights,
-            cluster=cluster,
-            alpha=self.alpha if alpha is None else alpha,
-            null=null,
-        )
-
     def _header(self) -> list[tuple[str, str]]:
         rows = super()._header()
         df = self.df_resid
-        if self.dist == "t" and df is not None:
+        if self.df_terms is not None:
+            rows.insert(3, ("Degrees of freedom", "Satterthwaite, per coefficient (column df)"))
+        elif self.dist == "t" and df is not None:
             rows.insert(3, ("Degrees of freedom", f"{df:g}"))
         s2 = self.extra.get("sigma2")
         if s2:
@@ -591,10 +671,15 @@ def _with_inference(
             "n_clusters": cov.n_clusters,
         }
     )
+    df_terms = None if cov.df_terms is None else pd.Series(cov.df_terms, index=names, name="df")
+    if df_terms is not None:
+        extra["df_satterthwaite"] = df_terms.to_dict()
     return dataclasses.replace(
         res,
         cov=pd.DataFrame(cov.cov, index=names, columns=names),
         df_resid=cov.df,
+        df_terms=df_terms,
+        dist="t" if df_terms is not None else res._model_dist,
         cov_type=cov.label,
         n_groups=n_groups,
         extra=extra,
@@ -603,6 +688,53 @@ def _with_inference(
         spec=spec,
         regression=reg,
     )
+
+
+def _constraints(hypotheses: Any, names: list[str]) -> tuple[np.ndarray, list[str]]:
+    """The constraint matrix (q x p) and one label per row, from names or a matrix."""
+    if isinstance(hypotheses, str):
+        hypotheses = [hypotheses]
+    if isinstance(hypotheses, pd.DataFrame):
+        unknown = [c for c in hypotheses.columns if c not in names]
+        if unknown:
+            raise InvalidParameterError(
+                f"constraint columns {unknown} are not coefficients of the model ({names})"
+            )
+        hypotheses = hypotheses.reindex(columns=names, fill_value=0.0).to_numpy(dtype=float)
+    if isinstance(hypotheses, list | tuple) and all(isinstance(h, str) for h in hypotheses):
+        unknown = [h for h in hypotheses if h not in names]
+        if unknown or not hypotheses or len(set(hypotheses)) != len(hypotheses):
+            raise InvalidParameterError(
+                f"wald_test({list(hypotheses)!r}): give distinct coefficient names of the model "
+                f"({names}); {unknown or 'none given or repeated'} is the problem\n  Fix: use "
+                "names from res.params.index"
+            )
+        C = np.eye(len(names))[[names.index(h) for h in hypotheses]]
+    else:
+        try:
+            C = np.atleast_2d(np.asarray(hypotheses, dtype=float))
+        except (TypeError, ValueError):
+            C = np.empty((0, 0))
+        if C.ndim != 2 or C.shape[0] == 0 or C.shape[1] != len(names) or not np.isfinite(C).all():
+            raise InvalidParameterError(
+                f"wald_test(): the constraint matrix must have one row per hypothesis and "
+                f"{len(names)} finite columns ({names}); got shape {C.shape}\n  Fix: pass "
+                "coefficient names, or a q x p matrix"
+            )
+    if np.linalg.matrix_rank(C) < C.shape[0]:
+        raise InvalidParameterError(
+            "wald_test(): the constraints are linearly dependent (one of them is implied by the "
+            "others)\n  Fix: drop the redundant rows"
+        )
+    labels = []
+    for row in C:
+        terms = [
+            n if v == 1 else f"-{n}" if v == -1 else f"{v:g}*{n}"
+            for v, n in zip(row, names, strict=True)
+            if v != 0
+        ]
+        labels.append(" + ".join(terms).replace("+ -", "- ") + " = 0")
+    return C, labels
 
 
 # --- entry point ----------------------------------------------------------------------------
@@ -652,7 +784,9 @@ def fit(
         ``random.method = "swar"``/``"amemiya"``).
     vcov
         ``"iid"`` (conventional), ``"hetero"`` (heteroskedasticity-robust), ``"CRV1"``
-        (clustered, one- or two-way), ``"CRV3"`` (jackknife, MacKinnon-Nielsen-Webb) or ``"DK"``
+        (clustered, one- or two-way), ``"CR2"`` (Bell-McCaffrey, one-way, with Satterthwaite df
+        per coefficient, as R clubSandwich: pooled, between, within, random, fd, lagged; not
+        with ``weights``), ``"CRV3"`` (jackknife, MacKinnon-Nielsen-Webb) or ``"DK"``
         (Driscoll-Kraay). Default: ``"CRV1"`` when ``cluster`` is given, else ``"iid"``. See
         ``docs/inference.md``.
     cluster
@@ -683,7 +817,8 @@ def fit(
     PanelResult
         A :class:`~icsresearch.models.results.RegressionResult` (coefficients, covariance,
         R-squared variants, sample, warnings, ``spec``, ``provenance``) with
-        :meth:`PanelResult.with_cov` and :meth:`PanelResult.wild_bootstrap`.
+        :meth:`PanelResult.with_cov`, :meth:`PanelResult.wild_bootstrap` and
+        :meth:`PanelResult.wald_test`.
 
     Examples
     --------
@@ -700,11 +835,18 @@ def fit(
     if weights is not None and not isinstance(weights, str):
         raise InvalidParameterError(f"weights={weights!r} must be a column name")
     core.check_dataframe(data)
-    core.parse_formula(
+    parts = core.parse_formula(
         formula,
         estimator="fit",
         fixed_effects="use model='within' with effects='entity', 'time' or 'twoways', or "
         "fit_hdfe for absorbed fixed effects written after '|'",
+    )
+    core.check_types(
+        data,
+        estimator="fit",
+        outcome=core.formula_columns(parts.outcome, data.columns),
+        regressors=core.formula_columns(parts.rhs, data.columns),
+        formula=formula,
     )
     entity_name, time_name = panel_names(data, entity, time)
     inference = core.resolve_inference(
@@ -796,6 +938,7 @@ def fit(
         regression=reg,
         design=design,
         _base_warnings=[*design.notes, *fitted.warnings],
+        _model_dist="normal" if fitted.normal else "t",
         **core.result_fields(data, spec),
     )
     return _with_inference(skeleton, reg, cov, spec)
