@@ -1,6 +1,8 @@
 """Econometric models: linear panel regressions (:mod:`.panel`), fixed-effect GLMs (:mod:`.glm`),
 high-dimensional fixed effects and IV (:mod:`.hdfe`), difference-in-differences and event studies
-(:mod:`.did`), random-intercept mixed models (:mod:`.mixed`), few-cluster inference (wild and
+(:mod:`.did`), staggered adoption without a never-treated group (Callaway-Sant'Anna, the
+imputation estimator: :mod:`.staggered`) and Rambachan-Roth sensitivity (:mod:`.sensitivity`),
+random-intercept mixed models (:mod:`.mixed`), few-cluster inference (wild and
 score bootstraps, randomization inference, cluster diagnostics, the inference audit:
 :mod:`.inference`), regression tables (:mod:`.tables`)
 and the shared :class:`~icsresearch.models.results.RegressionResult`. What they share -- input
@@ -48,12 +50,31 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "inference_audit": (".inference.audit", "inference_audit"),
     "randomization_inference": (".inference.randomization", "randomization_inference"),
     "cluster_diagnostics": (".inference.diagnostics", "cluster_diagnostics"),
+    "callaway_santanna": (".staggered", "callaway_santanna"),
+    "imputation_did": (".staggered", "imputation_did"),
+    "EventTimeResult": (".staggered", "EventTimeResult"),
+    "staggered": (".staggered", None),
+    "honest_did": (".sensitivity", "honest_did"),
+    "SensitivityResult": (".sensitivity", "SensitivityResult"),
+    "sensitivity": (".sensitivity", None),
 }
 
 __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import core, did, glm, hdfe, inference, mixed, panel, results, tables  # noqa: F401
+    from . import (  # noqa: F401  # noqa: F401
+        core,
+        did,
+        glm,
+        hdfe,
+        inference,
+        mixed,
+        panel,
+        results,
+        sensitivity,
+        staggered,
+        tables,
+    )
     from .core import ModelSpec  # noqa: F401
     from .did import EventStudyResult, did_2x2, event_study  # noqa: F401
     from .glm import fit_glm  # noqa: F401
@@ -64,6 +85,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .mixed import fit_mixed  # noqa: F401
     from .panel.model import PanelResult, fit  # noqa: F401
     from .results import RegressionResult  # noqa: F401
+    from .sensitivity import SensitivityResult, honest_did  # noqa: F401
+    from .staggered import EventTimeResult, callaway_santanna, imputation_did  # noqa: F401
     from .tables import RegressionTable, regression_table  # noqa: F401
 
 

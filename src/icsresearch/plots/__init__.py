@@ -49,17 +49,19 @@ _EXPORTS = {
     "trend_plot": "trends",
     "ics_vs_england": "trends",
     "coef_plot": "coefplot",
+    "event_time_plot": "event_time",
     "PlotResult": "style",
     "add_footer": "style",
     "house_style": "style",
     "format_financial_year": "style",
 }
-_SUBMODULES = {"style", "funnel", "spc", "maps", "trends", "coefplot"}
+_SUBMODULES = {"style", "funnel", "spc", "maps", "trends", "coefplot", "event_time"}
 
 __all__ = sorted(set(_EXPORTS) | _SUBMODULES)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .coefplot import coef_plot  # noqa: F401
+    from .event_time import event_time_plot  # noqa: F401
     from .funnel import FunnelAnalysis, funnel_data, funnel_plot  # noqa: F401
     from .maps import choropleth, tile_layout, tile_map  # noqa: F401
     from .spc import SPCAnalysis, spc_analysis, spc_chart  # noqa: F401
