@@ -337,7 +337,7 @@ def test_7_kernel_files_are_private_and_stale_ones_are_removed(tmp_path):
     assert stat.S_IMODE(base.stat().st_mode) == 0o700
     # a folder left by a process that died (kill -9), and one of a live process
     dead_pid = 2**22 + 7
-    while executor._pid_alive(dead_pid):
+    while executor.pid_alive(dead_pid):
         dead_pid += 1
     host = socket.gethostname()
     stale = base / f"run-{host}-{dead_pid}-abcdef"

@@ -610,7 +610,7 @@ _WORKER = re.compile(r"^worker-(?P<host>.+)-(?P<pid>\d+)-[0-9a-f]{6}$")
 
 def _clean_staging(out_dir: Path) -> None:
     """Remove half-written reports left by an interrupted batch (never a live kernel's folder)."""
-    from .executor import STAGING
+    from .executor import STAGING, pid_alive
 
     staging = out_dir / STAGING
     if not staging.is_dir() or staging.is_symlink():
@@ -620,7 +620,7 @@ def _clean_staging(out_dir: Path) -> None:
         worker = _WORKER.match(entry.name)
         if worker:
             # keep it while the process that made it may still own a kernel there
-            if worker["host"] != host or _pid_alive(int(worker["pid"])):
+            if worker["host"] != host or pid_alive(int(worker["pid"])):
                 continue
         elif not _STAGED.match(entry.name):
             continue  # not a name the batch makes
@@ -633,16 +633,6 @@ def _staging_is_ours(path: Path) -> bool:
     return path.is_dir() and all(
         _STAGED.match(e.name) or _WORKER.match(e.name) for e in path.iterdir()
     )
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _adopt_report(path: Path) -> bool:

@@ -170,7 +170,14 @@ _RUNTIME: dict[str, Path] = {}
 _RUN_NAME = re.compile(r"^run-(?P<host>.+)-(?P<pid>\d+)-[A-Za-z0-9_]{6,}$")
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this machine with id ``pid`` still runs (another user's counts).
+
+    Parameters
+    ----------
+    pid
+        The process id recorded by a worker or a batch.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -221,7 +228,7 @@ def clean_stale_runtime(base: Path | None = None) -> list[Path]:
         m = _RUN_NAME.match(entry.name)
         if not m or m["host"] != host or int(m["pid"]) == os.getpid():
             continue
-        if not _pid_alive(int(m["pid"])) and entry.is_dir() and not entry.is_symlink():
+        if not pid_alive(int(m["pid"])) and entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed

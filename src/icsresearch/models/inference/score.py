@@ -51,7 +51,6 @@ import numpy as np
 from ...errors import InvalidParameterError
 from ...options import check_alpha
 from .wild import (
-    _TIE,
     PVALUE_TYPES,
     WEIGHT_TYPES,
     WildBootstrapResult,
@@ -60,6 +59,8 @@ from .wild import (
     _group_sums,
     draw_weights,
     partial_out,
+    t_p_value,
+    wald_p_value,
 )
 
 
@@ -315,7 +316,7 @@ def score_bootstrap(
                 "the sample's cluster-robust covariance of the tested terms is singular\n  Fix: "
                 "test fewer terms"
             ) from None
-        p = float(np.mean(Wstar >= W0 - _TIE * max(abs(W0), 1.0)))
+        p = wald_p_value(W0, Wstar)
         return _result(
             terms, est, r, W0 / factor, p, (np.nan, np.nan), alpha, B, weights, seed, cluster, G,
             enumerated, restricted, "wald", Wstar / factor,
@@ -337,18 +338,7 @@ def score_bootstrap(
         return cache[key]
 
     def pval(rv: float) -> float:
-        t = (est0 - rv) / se0
-        ts = tstar(rv)
-        tol = _TIE * max(abs(t), 1.0)
-        if pvalue == "symmetric":
-            return float(np.mean(np.abs(ts) >= abs(t) - tol))
-        lower = float(np.mean(ts <= t + tol))
-        upper = float(np.mean(ts >= t - tol))
-        if pvalue == "lower":
-            return lower
-        if pvalue == "upper":
-            return upper
-        return min(1.0, 2 * min(lower, upper))
+        return t_p_value((est0 - rv) / se0, tstar(rv), pvalue)
 
     precision = 1e-4 if restricted else 1e-7
 

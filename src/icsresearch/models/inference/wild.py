@@ -98,6 +98,44 @@ PVALUE_TYPES = ("symmetric", "equal-tailed", "lower", "upper")
 _TIE = 1e-12
 
 
+def t_p_value(t: float, tstar: np.ndarray, pvalue: str) -> float:
+    """Bootstrap p-value of a t statistic from its bootstrap copies (ties count as exceeding).
+
+    Parameters
+    ----------
+    t
+        The sample statistic (centred on the null value).
+    tstar
+        The bootstrap statistics; NaN (no statistic in that replication) never exceeds.
+    pvalue
+        ``"symmetric"`` (``mean(|t*| >= |t|)``), ``"equal-tailed"`` (twice the smaller tail),
+        ``"lower"`` or ``"upper"``, as Stata's ``boottest``.
+    """
+    tol = _TIE * max(abs(t), 1.0)
+    if pvalue == "symmetric":
+        return float(np.mean(np.abs(tstar) >= abs(t) - tol))
+    lower = float(np.mean(tstar <= t + tol))
+    upper = float(np.mean(tstar >= t - tol))
+    if pvalue == "lower":
+        return lower
+    if pvalue == "upper":
+        return upper
+    return min(1.0, 2 * min(lower, upper))
+
+
+def wald_p_value(wald: float, wstar: np.ndarray) -> float:
+    """Bootstrap p-value of a Wald statistic: the share of bootstrap copies at least as large.
+
+    Parameters
+    ----------
+    wald
+        The sample Wald statistic.
+    wstar
+        Its bootstrap copies.
+    """
+    return float(np.mean(wstar >= wald - _TIE * max(abs(wald), 1.0)))
+
+
 @dataclass
 class WildBootstrapResult:
     """Outcome of a wild cluster bootstrap test (and, for one coefficient, its interval).
@@ -560,18 +598,7 @@ def wild_bootstrap_arrays(
                 return (Na - rv * Nb) / np.sqrt(np.where(den > 0, den, np.nan))
 
         def pval(rv: float) -> float:
-            t = (est - rv) / se0
-            ts = tstar(rv)
-            tol = _TIE * max(abs(t), 1.0)
-            if pvalue == "symmetric":
-                return float(np.mean(np.abs(ts) >= abs(t) - tol))
-            lower = float(np.mean(ts <= t + tol))
-            upper = float(np.mean(ts >= t - tol))
-            if pvalue == "lower":
-                return lower
-            if pvalue == "upper":
-                return upper
-            return min(1.0, 2 * min(lower, upper))
+            return t_p_value((est - rv) / se0, tstar(rv), pvalue)
 
         def crossing(direction: float) -> float:
             step = se0 * 2.0
@@ -641,7 +668,7 @@ def wild_bootstrap_arrays(
     # pinv: a replication whose covariance is singular gets a finite statistic, not an error
     sol = np.linalg.pinv(Vstar) @ num_star.T[:, :, None]
     Wstar = np.einsum("bi,bi->b", num_star.T, sol[:, :, 0])
-    p = float(np.mean(Wstar >= W0 - _TIE * max(abs(W0), 1.0)))
+    p = wald_p_value(W0, Wstar)
     return WildBootstrapResult(
         term=", ".join(names),
         estimate=R @ beta,
