@@ -58,6 +58,7 @@ from .wild import (
     _codes,
     _group_sums,
     draw_weights,
+    interval_end,
     partial_out,
     t_p_value,
     wald_p_value,
@@ -343,23 +344,8 @@ def score_bootstrap(
     precision = 1e-4 if restricted else 1e-7
 
     def crossing(direction: float) -> float:
-        warm["eta"] = eta_hat
-        inner, outer = est0, est0 + direction * 2.0 * se0
-        for _ in range(40):
-            if pval(outer) < alpha:
-                break
-            inner, outer = outer, est0 + direction * (abs(outer - est0) * 2)
-        else:
-            return direction * np.inf
-        for _ in range(200):
-            mid = (inner + outer) / 2
-            if pval(mid) >= alpha:
-                inner = mid
-            else:
-                outer = mid
-            if abs(outer - inner) < precision * se0:
-                break
-        return (inner + outer) / 2
+        warm["eta"] = eta_hat  # each end's search starts from the unrestricted fit
+        return interval_end(pval, est0, se0, alpha, direction, precision=precision, doublings=40)
 
     r0 = float(r[0])
     p = pval(r0)

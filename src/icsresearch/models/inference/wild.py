@@ -80,7 +80,7 @@ vector operations.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -121,6 +121,59 @@ def t_p_value(t: float, tstar: np.ndarray, pvalue: str) -> float:
     if pvalue == "upper":
         return upper
     return min(1.0, 2 * min(lower, upper))
+
+
+def interval_end(
+    pval: Callable[[float], float],
+    estimate: float,
+    se: float,
+    alpha: float,
+    direction: float,
+    *,
+    precision: float = 1e-7,
+    doublings: int = 60,
+) -> float:
+    """One end of a confidence interval by test inversion: where ``pval(r)`` crosses ``alpha``.
+
+    A bracket grows outward from ``estimate`` (doubling from two standard errors) until the
+    null is rejected, then bisection locates the crossing to ``precision`` standard errors.
+
+    Parameters
+    ----------
+    pval
+        The bootstrap p-value of ``H0: beta = r`` as a function of ``r``.
+    estimate, se
+        The coefficient and its standard error (the scale of the search).
+    alpha
+        The interval's level is ``1 - alpha``.
+    direction
+        ``-1.0`` for the lower end, ``1.0`` for the upper.
+    precision
+        Bisection stops when the bracket is narrower than this many standard errors.
+    doublings
+        How far the bracket may grow before the end is declared infinite.
+
+    Returns
+    -------
+    float
+        The end, or ``direction * inf`` when no value is rejected.
+    """
+    inner, outer = estimate, estimate + direction * 2.0 * se
+    for _ in range(doublings):
+        if pval(outer) < alpha:
+            break
+        inner, outer = outer, estimate + direction * (abs(outer - estimate) * 2)
+    else:
+        return direction * np.inf
+    for _ in range(200):
+        mid = (inner + outer) / 2
+        if pval(mid) >= alpha:
+            inner = mid
+        else:
+            outer = mid
+        if abs(outer - inner) < precision * se:
+            break
+    return (inner + outer) / 2
 
 
 def wald_p_value(wald: float, wstar: np.ndarray) -> float:
@@ -601,23 +654,7 @@ def wild_bootstrap_arrays(
             return t_p_value((est - rv) / se0, tstar(rv), pvalue)
 
         def crossing(direction: float) -> float:
-            step = se0 * 2.0
-            inner, outer = est, est + direction * step
-            for _ in range(60):
-                if pval(outer) < alpha:
-                    break
-                inner, outer = outer, est + direction * (abs(outer - est) * 2)
-            else:
-                return direction * np.inf
-            for _ in range(200):
-                mid = (inner + outer) / 2
-                if pval(mid) >= alpha:
-                    inner = mid
-                else:
-                    outer = mid
-                if abs(outer - inner) < 1e-7 * se0:
-                    break
-            return (inner + outer) / 2
+            return interval_end(pval, est, se0, alpha, direction)
 
         if not np.isfinite(se0):
             raise InvalidParameterError(
