@@ -116,7 +116,13 @@ class SensitivityResult:
         ]
         for _, r in self.table.iterrows():
             lines.append(f"  M = {r['M']:<8g} [{r['lb']:.6g}, {r['ub']:.6g}]")
-        lines.append(f"  breakdown M (interval first includes 0): {self.breakdown:.6g}")
+        if np.isnan(self.breakdown):
+            verdict = "none: the original interval already includes 0"
+        elif np.isinf(self.breakdown):
+            verdict = "none found: no M tried makes the interval include 0"
+        else:
+            verdict = f"{self.breakdown:.6g}"
+        lines.append(f"  breakdown M (interval first includes 0): {verdict}")
         return "\n".join(lines)
 
 

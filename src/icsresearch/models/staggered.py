@@ -440,7 +440,7 @@ def callaway_santanna(
         # the last cohort only ever serves as control: drop its adoption period and after
         control_only = float(adopt.max())
         keep = periods < control_only
-        dropped_periods = [float(p) for p in periods[~keep]]
+        dropped_periods = [int(p) for p in periods[~keep]]
         Y, periods = Y[:, keep], periods[keep]
         adopt[adopt == control_only] = 0.0
         core.warn(
@@ -609,8 +609,8 @@ def callaway_santanna(
         provenance=core.result_provenance(frame, spec),
         extra={
             "n_units": int(n),
-            "periods": [float(p) for p in periods],
-            "cohorts": [float(g) for g in glist],
+            "periods": [int(p) for p in periods],
+            "cohorts": [int(g) for g in glist],
             "dropped_periods": dropped_periods,
             "control_only_cohort": control_only,
             "dropped_units": panel.dropped_units,
@@ -689,7 +689,7 @@ def imputation_did(
     untreated_periods = np.unique(time_idx[~treated])
     imputable = treated & np.isin(time_idx, untreated_periods)
     lost = treated & ~imputable
-    dropped_periods = sorted({float(p) for p in t_obs[lost]})
+    dropped_periods = sorted({int(p) for p in t_obs[lost]})
     if lost.any():
         core.warn(
             f"{int(lost.sum())} treated observation(s) in periods {dropped_periods} cannot be "
@@ -778,8 +778,8 @@ def imputation_did(
         provenance=core.result_provenance(frame, spec),
         extra={
             "n_units": int(n),
-            "periods": [float(p) for p in periods],
-            "cohorts": [float(g) for g in np.unique(adopt[adopt > 0])],
+            "periods": [int(p) for p in periods],
+            "cohorts": [int(g) for g in np.unique(adopt[adopt > 0])],
             "dropped_periods": dropped_periods,
             "control_only_cohort": None,
             "dropped_units": panel.dropped_units,
