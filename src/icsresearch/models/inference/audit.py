@@ -75,6 +75,9 @@ class InferenceAudit:
         One line: do the methods agree at ``alpha``, and which to trust if not.
     details
         The underlying results (``"wild bootstrap"``, ``"randomization"``), for inspection.
+    provenance
+        The audited result's :class:`~icsresearch.provenance.Provenance` (its data and the
+        synthetic flag, said in the printed audit).
     """
 
     term: str
@@ -86,6 +89,7 @@ class InferenceAudit:
     diagnostics: ClusterDiagnostics | None
     verdict: str
     details: dict[str, Any] = field(default_factory=dict, repr=False)
+    provenance: Any = field(default=None, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         """The methods table (a copy), one row per method.
@@ -102,6 +106,8 @@ class InferenceAudit:
             f"Inference audit for {self.term!r}: estimate {self.estimate:.6g}, "
             f"{self.n_clusters} clusters in {self.cluster!r}"
         ]
+        if self.provenance is not None:
+            out.append(f"  data: {self.provenance.source_note}")
         if d is not None:
             g_star = "not available"
             if d.effective_clusters is not None:
@@ -389,4 +395,5 @@ def inference_audit(
         diagnostics=diagnostics,
         verdict=_verdict(table, alpha, g_star, int(G)),
         details=details,
+        provenance=getattr(result, "provenance", None),
     )
