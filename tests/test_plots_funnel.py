@@ -375,3 +375,146 @@ def test_target_line_can_be_named():
     pooled = 100 * df["o"].sum() / df["n"].sum()  # shown as a percentage
     assert f"England average {pooled:.3g}" in labels, labels
     res.close()
+
+
+# --- issue 14: unit labels, impossible limits, FDR, the over-dispersion note, alt text --------
+
+
+def _brute_force_bh(p, q):
+    """BH by its definition: reject every p at or below the largest p_(k) <= k q / m."""
+    m = len(p)
+    ranked = sorted(p)
+    cut = max((ranked[k - 1] for k in range(1, m + 1) if ranked[k - 1] <= k * q / m), default=-1)
+    return [pi <= cut for pi in p]
+
+
+def test_benjamini_hochberg_matches_brute_force():
+    from icsresearch.plots.funnel import benjamini_hochberg
+
+    rng = np.random.default_rng(14)
+    for _ in range(200):
+        m = int(rng.integers(1, 30))
+        p = np.where(rng.random(m) < 0.3, rng.random(m) * 0.01, rng.random(m))
+        if rng.random() < 0.3:
+            p[: m // 2] = p[0]  # ties
+        qv = benjamini_hochberg(p)
+        for q in (0.01, 0.05, 0.2):
+            assert (qv <= q).tolist() == _brute_force_bh(p.tolist(), q)
+        # adjusted p-values by definition: min over p_j >= p_i of m p_j / rank_j
+        ranks = np.argsort(np.argsort(p, kind="stable"), kind="stable") + 1
+        for i in range(m):
+            want = min(min(m * p[j] / ranks[j] for j in range(m) if p[j] >= p[i]), 1.0)
+            assert qv[i] == pytest.approx(want)
+
+
+def test_fdr_flags_units_under_the_over_dispersed_null():
+    df = _od_frame()
+    fa = funnel_data(
+        df, numerator="o", denominator="n", unit="u", overdispersion="additive", fdr=0.2
+    )
+    from scipy import stats
+
+    p = 2 * stats.norm.sf(np.abs(fa.data["z_adjusted"]))
+    np.testing.assert_allclose(fa.data["p_value"], p)
+    flagged = _brute_force_bh(p.tolist(), 0.2)
+    assert (fa.data["fdr_flag"] != "within").tolist() == flagged
+    direction = np.where(fa.data["z_adjusted"] > 0, "above", "below")
+    assert (fa.data["fdr_flag"] == np.where(flagged, direction, "within")).all()
+    assert fa.summary["fdr"]["n_flagged"] == sum(flagged)
+    assert "false discovery rate of 20%" in fa.summary["fdr"]["note"]
+    # without fdr= there is no flag column, but the p- and q-values are there
+    plain = funnel_data(df, numerator="o", denominator="n", unit="u")
+    assert "fdr_flag" not in plain.data and {"p_value", "q_value"} <= set(plain.data)
+
+
+@pytest.mark.parametrize("bad", [0, 1, 1.5, -0.1, "5%", True])
+def test_bad_fdr_is_one_clear_error(bad):
+    with pytest.raises(InvalidParameterError, match=r"fdr must be .*Fix: pass fdr=0\.05"):
+        funnel_data(_od_frame(), numerator="o", denominator="n", unit="u", fdr=bad)
+
+
+def test_additive_note_explains_the_flat_funnel():
+    df = _od_frame()
+    fa = funnel_data(df, numerator="o", denominator="n", unit="u", overdispersion="additive")
+    note = fa.summary["overdispersion_note"]
+    tau2 = fa.summary["tau2"]
+    p0 = fa.summary["target_natural"]
+    s2 = p0 * (1 - p0) / np.median(df["n"])
+    assert note.startswith("Why the funnel is nearly flat: the acute trusts differ")
+    assert "DerSimonian-Laird; Spiegelhalter 2005" in note
+    share = tau2 / (s2 + tau2)
+    assert f"tau^2 is {'over 99%' if share > 0.99 else f'{share:.0%}'} of the total" in note
+    none = funnel_data(
+        df, numerator="o", denominator="n", unit="u", overdispersion="additive", tau2=0.0
+    )
+    assert "tau^2 = 0" in none.summary["overdispersion_note"]
+    assert (
+        funnel_data(df, numerator="o", denominator="n", unit="u").summary["overdispersion_note"]
+        is None
+    )
+
+
+def _near_100_frame():
+    # a target of 97%: the upper normal limit passes 100% for small trusts
+    n = np.array([15, 30, 60, 200, 800, 2000, 5000])
+    return pd.DataFrame({"u": [f"T{i}" for i in range(7)], "o": np.round(n * 0.97), "n": n})
+
+
+@pytest.fixture(scope="module")
+def near_100_plot():
+    res = funnel_plot(
+        _near_100_frame(),
+        numerator="o",
+        denominator="n",
+        unit="u",
+        target=0.97,
+        method="normal",
+        highlight=["T1"],
+        highlight_name="Demo ICS trusts",
+        fdr=0.05,
+        synthetic=True,
+        title="Demo",
+    )
+    yield res
+    res.close()
+
+
+def test_limits_are_cut_only_where_impossible_and_the_axis_shows_it(near_100_plot):
+    res = near_100_plot
+    lim = res.tables["limits"]
+    s = np.sqrt(0.97 * 0.03 / lim["denominator"])
+    raw = 100 * (0.97 + Z998 * s)
+    # exactly the curve beyond 100% is cut to 100; everywhere else the formula stands
+    np.testing.assert_allclose(lim["upper_998"], np.minimum(raw, 100.0))
+    assert (raw > 100).any() and (raw < 100).any()
+    cut = [c for c in res.summary["clipped_limits"] if c["level"] == 0.998]
+    assert cut[0]["side"] == "upper" and cut[0]["bound"] == 100.0
+    assert cut[0]["denominator_to"] == pytest.approx(lim["denominator"][raw >= 100].max())
+    bound = [ln for ln in res.ax.get_lines() if ln.get_gid() == "funnel-bound-100"]
+    assert len(bound) == 1 and bound[0].get_ydata()[0] == 100.0
+    lo, hi = res.ax.get_ylim()
+    # 100% in view, and only a sliver (not a band of impossible values) beyond it
+    assert 100.0 < hi < 100.0 + 0.02 * (hi - lo)
+    assert "limits cut here" in " ".join(t.get_text() for t in res.ax.get_legend().get_texts())
+
+
+def test_points_are_acute_trusts_by_default(near_100_plot):
+    labels = [t.get_text() for t in near_100_plot.ax.get_legend().get_texts()]
+    assert "Acute trusts (7)" in labels
+    assert not any(lbl.startswith("Units") for lbl in labels)
+    assert near_100_plot.summary["unit_name"] == "acute trusts"
+    res = funnel_plot(_od_frame(), numerator="o", denominator="n", unit="u", unit_name="NHS trusts")
+    assert "NHS trusts (10)" in [t.get_text() for t in res.ax.get_legend().get_texts()]
+    assert " 10 NHS trusts." in res.summary["alt_text"]
+    res.close()
+
+
+def test_alt_text_names_limits_clipping_fdr_and_highlighted(near_100_plot):
+    alt = near_100_plot.summary["alt_text"]
+    d = near_100_plot.data.set_index("unit")
+    assert alt.startswith("Demo. Funnel plot of o / n (%) against n for 7 acute trusts.")
+    assert "95% and 99.8% control limits" in alt
+    assert "The 99.8% upper limit is cut at 100 (an impossible value beyond it)" in alt
+    assert "flagged at a false discovery rate of 5%" in alt
+    assert f"Demo ICS trusts: T1 {d.loc['T1', 'value']:.3g} ({d.loc['T1', 'flag']})." in alt
+    assert alt.endswith("Made from synthetic demo data.")

@@ -283,3 +283,201 @@ def test_rules_match_a_brute_force_window_search(values):
         assert d["trend"].iloc[i] == trend, (i, values)
         assert d["two_of_three"].iloc[i] == two, (i, values)
         assert d["outside_limits"].iloc[i] == (x[i] > upl or x[i] < lpl)
+
+
+# --- issue 14: default baseline, rebasing, run charts, icons, alt text ------------------------
+
+# 20 baseline points alternating 7, 5 (mean 6, mean moving range 2, limits 0.68 / 11.32)
+BASE20 = [7, 5] * 10
+
+
+def test_default_baseline_is_the_first_20_points_or_all_when_fewer():
+    later = [9.0, 3.0] * 5  # far from the mean would move it if these were in the baseline
+    sa = spc_analysis(BASE20 + later)
+    assert sa.data["baseline"].sum() == 20
+    assert sa.data["mean"].eq(6.0).all() and sa.data["upl"].eq(6 + 2.66 * 2).all()
+    assert sa.summary["baseline_rule"] == "default: the first 20 points"
+    sa = spc_analysis(BASE20[:14])  # 14 points: all of them, still an XmR chart
+    assert sa.summary["chart"] == "xmr" and sa.data["baseline"].all()
+    assert sa.summary["baseline_rule"] == "default: all 14 points (fewer than 20)"
+
+
+def test_sustained_shift_is_reported_never_rebased_silently():
+    x = pd.date_range("2020-01-01", periods=28, freq="MS")
+    values = BASE20 + [9.0, 9.5] * 4  # 8 points above the mean after the baseline
+    sa = spc_analysis(pd.Series(values, index=x))
+    assert len(sa.summary["phases"]) == 1  # limits unchanged
+    assert sa.summary["rebase_suggestions"] == [x[20]]
+    assert any(
+        w.startswith("a sustained shift detected at 2021-09-01") and "consider rebasing" in w
+        for w in sa.summary["warnings"]
+    )
+    # the user accepts: rebase= (NHSRplotthedots' name) starts a new phase there
+    rebased = spc_analysis(pd.Series(values, index=x), rebase=["2021-09-01"])
+    assert [p["mean"] for p in rebased.summary["phases"]] == [6.0, 9.25]
+    assert rebased.summary["rebase_suggestions"] == []
+    same = spc_analysis(pd.Series(values, index=x), recalculate_at=["2021-09-01"])
+    pd.testing.assert_frame_equal(rebased.data, same.data)
+    # a shift of 6 after the baseline is not sustained enough
+    short = spc_analysis(BASE20 + [9.0, 9.5] * 3)
+    assert short.summary["rebase_suggestions"] == []
+    # a run that starts inside the baseline counts from its first point after it
+    straddle = spc_analysis(BASE20[:-1] + [4.0] + [4.0, 3.5] * 4)  # run from position 19
+    assert flagged(straddle, "shift")[0] == 19
+    assert straddle.summary["rebase_suggestions"] == [21]  # the 21st point, x = 21
+    assert spc_analysis(BASE20[:-1] + [4.0] + [4.0, 3.5] * 3).summary["rebase_suggestions"] == []
+
+
+def test_rebase_and_recalculate_at_together_is_one_clear_error():
+    with pytest.raises(InvalidParameterError, match="give one of them.*Fix:"):
+        spc_analysis(BASE20, rebase=[5], recalculate_at=[5])
+    with pytest.raises(InvalidParameterError, match="Fix:"):
+        spc_analysis(BASE20, chart="pareto")
+    # 8 points and no baseline is a run chart: rebasing it has no limits to rebase
+    with pytest.raises(InvalidParameterError, match="needs process limits.*Fix: drop rebase="):
+        spc_analysis(BASE, rebase=[5])
+
+
+@pytest.mark.parametrize(
+    ("values", "shift", "trend"),
+    [
+        # median 5: six below, then six above with one on the median (skipped, not a break)
+        ([1, 2, 1, 2, 1, 2, 8, 9, 5, 8, 9, 8, 9], [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12], []),
+        # five above then five below the median: no shift; repeats: no trend
+        ([9, 9, 9, 9, 9, 1, 1, 1, 1, 1, 5], [], []),
+        # 5 rising points with a repeat inside: a trend of 5 (the repeat neither counts nor breaks)
+        ([5, 5, 5, 1, 2, 3, 3, 4, 5, 5, 5], [], [3, 4, 5, 6, 7, 8]),
+        # 4 rising points: no trend
+        ([3, 3, 3, 1, 2, 3, 4, 3, 3], [], []),
+    ],
+)
+def test_run_chart_rules_with_known_signals(values, shift, trend):
+    sa = spc_analysis(values, chart="run")
+    assert sa.summary["chart"] == "run"
+    assert sa.data["lpl"].isna().all() and sa.data["upl"].isna().all()
+    assert flagged(sa, "shift") == shift
+    assert flagged(sa, "trend") == trend
+    assert sa.summary["median"] == pytest.approx(float(np.median(values)))
+
+
+def test_short_series_becomes_a_run_chart_by_default():
+    assert spc_analysis([5, 6, 5, 6, 5, 6, 5, 6, 5, 6, 5]).summary["chart"] == "run"
+    assert spc_analysis([5, 6] * 6).summary["chart"] == "xmr"  # 12 points: limits
+
+
+def test_run_chart_gives_no_assurance_and_says_why():
+    sa = spc_analysis([5, 6, 5, 6, 5, 6], improvement="up", target=3)
+    assert sa.summary["assurance"] is None
+    assert any("run chart, not XmR" in w for w in sa.summary["warnings"])
+    assert any("assurance needs process limits" in w for w in sa.summary["warnings"])
+    # an explicit baseline (or chart='xmr') keeps process limits on a short series
+    assert spc_analysis([5, 6, 5, 6, 5, 6], baseline="all").summary["chart"] == "xmr"
+    assert spc_analysis([5, 6, 5, 6, 5, 6], chart="xmr").summary["chart"] == "xmr"
+    assert spc_analysis(BASE20, chart="run").summary["chart"] == "run"
+
+
+def _plant(run: list[float], at: int) -> list[float]:
+    """BASE20 with ``run`` written over it from position ``at``."""
+    out = list(map(float, BASE20)) + [6.0] * 10
+    out[at : at + len(run)] = run
+    return out
+
+
+@pytest.mark.parametrize("at", [20, 22, 23])
+@pytest.mark.parametrize(
+    ("run", "rule", "expected"),
+    [
+        # the planted values, the rule, and which of them it must flag (offsets; [] = none)
+        ([6.5] * 7, "shift", list(range(7))),  # 7 above the mean: a shift
+        ([6.5] * 6, "shift", []),  # 6 is not enough
+        # a high point first so the trend cannot start earlier; then 6 rising: a trend
+        ([8.0, 6.1, 6.2, 6.3, 6.4, 6.5, 6.6], "trend", list(range(1, 7))),
+        ([8.0, 6.1, 6.2, 6.3, 6.4, 6.5], "trend", []),  # 5 rising is not enough
+        ([12.0], "outside_limits", [0]),  # beyond the upper process limit 11.32
+        ([11.0], "outside_limits", []),  # inside it
+        ([10.0, 6.0, 10.0], "two_of_three", [0, 2]),  # 2 of 3 beyond two sigma (9.55)
+        ([10.0, 6.0, 6.0, 10.0], "two_of_three", []),  # too far apart
+        ([2.0, 6.0, 2.4], "two_of_three", [0, 2]),  # the same below (two sigma 2.45)
+    ],
+)
+def test_planted_signals_are_found_exactly(run, rule, expected, at):
+    """Brute force: each MDC rule planted at several places in a flat series."""
+    sa = spc_analysis(_plant(run, at), baseline=20)
+    assert set(flagged(sa, rule)) == {at + k for k in expected}
+
+
+@pytest.fixture(scope="module")
+def shifted_chart():
+    df = pd.DataFrame(
+        {
+            "month": pd.date_range("2021-04-01", periods=28, freq="MS"),
+            "pct": BASE20 + [9.0, 9.5] * 4,
+        }
+    )
+    df.attrs["synthetic"] = True
+    res = spc_chart(
+        df, value="pct", x="month", improvement="up", target=3, units="%", title="Demo A&E"
+    )
+    yield res
+    res.close()
+
+
+def _gids(fig) -> set[str]:
+    return {a.get_gid() for a in fig.findobj(lambda a: bool(a.get_gid()))}
+
+
+def test_mdc_icons_are_drawn_on_the_chart(shifted_chart):
+    gids = _gids(shifted_chart.fig)
+    assert "mdc-icons" in gids
+    assert "mdc-icon-variation-improvement_high" in gids
+    assert "mdc-icon-assurance-hit_and_miss" in gids
+    rings = shifted_chart.fig.findobj(
+        lambda a: a.get_gid() == "mdc-icon-variation-improvement_high"
+    )
+    from matplotlib.colors import to_hex
+
+    assert to_hex(rings[0].get_edgecolor()) == "#0072b2"  # MDC blue: improvement
+    text = figure_text(shifted_chart.fig)
+    assert "H" in text.split("\n") and "?" in text.split("\n")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "variation_gid", "assurance_gid"),
+    [
+        ({"improvement": "down"}, "mdc-icon-variation-concern_high", None),
+        ({}, "mdc-icon-variation-neither_high", None),
+        ({"improvement": "up", "target": 20}, "mdc-icon-variation-improvement_high",
+         "mdc-icon-assurance-fail"),
+        ({"improvement": "up", "target": 0.1}, "mdc-icon-variation-improvement_high",
+         "mdc-icon-assurance-pass"),
+    ],
+)  # fmt: skip
+def test_icon_follows_direction_and_target(kwargs, variation_gid, assurance_gid):
+    res = spc_chart(BASE20 + [9.0, 9.5] * 4, **kwargs)
+    gids = _gids(res.fig)
+    assert variation_gid in gids
+    assert (assurance_gid in gids) if assurance_gid else not any("assurance" in g for g in gids)
+    res.close()
+
+
+def test_alt_text_describes_limits_signals_icons_and_shift(shifted_chart):
+    alt = shifted_chart.summary["alt_text"]
+    assert alt.startswith("Demo A&E. XmR (SPC) chart of pct (%), 28 points from 2021-04-01")
+    assert "mean 6, process limits 0.68 to 11.32 (baseline of 20 points)" in alt
+    assert "Target line at 3." in alt
+    assert "8 of 28 points show special-cause variation: shift 8." in alt
+    assert "Variation icon (latest point): Special cause variation: improvement" in alt
+    assert "Assurance icon: Hit and miss" in alt
+    assert "A sustained shift detected at 2022-12-01: consider rebasing." in alt
+    assert alt.endswith("Made from synthetic demo data.")
+    assert "consider rebasing" in figure_text(shifted_chart.fig).replace("\n", " ")
+
+
+def test_short_series_draws_a_run_chart_with_median():
+    res = spc_chart(pd.Series([5.0, 6, 5, 6, 5, 6, 7, 8]), improvement="up", ylabel="Beds")
+    assert res.summary["chart"] == "run"
+    assert "Median" in [t.get_text() for t in res.ax.get_legend().get_texts()]
+    assert "Variation (run chart rules):" in figure_text(res.fig)
+    assert res.summary["alt_text"].startswith("Run chart of Beds, 8 points")
+    assert "synthetic" not in res.summary["alt_text"]
+    res.close()

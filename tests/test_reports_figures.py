@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,7 +15,11 @@ from icsresearch.errors import InvalidParameterError
 from icsresearch.plots import tile_layout
 from icsresearch.plots.style import figure_text
 from icsresearch.reports.figures import (
+    BODY_FONT_PX,
+    alt_text,
+    chart_title,
     demo_tile_positions,
+    display_width,
     ics_tile_map,
     scatter_highlight,
     show,
@@ -138,3 +144,98 @@ def test_show_saves_png_and_data(tmp_path, points):
     assert len(saved) == 59
     assert show(scatter_highlight(points, x="x", y="y", highlight="mine", label="code",
                                   xlabel="X", ylabel="Y"), "x", "") == {}  # fmt: skip
+
+
+def _shown(published):
+    """The one display bundle ``show`` published."""
+    assert len(published) == 1
+    return published[0]
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """Capture what ``IPython.display.display`` publishes (a list of (bundle, metadata))."""
+    import IPython.display
+
+    seen = []
+    monkeypatch.setattr(
+        IPython.display,
+        "display",
+        lambda obj, raw=False, metadata=None: seen.append((obj, metadata)),
+    )
+    return seen
+
+
+def test_show_displays_a_numbered_figure_with_alt_text_and_a_data_link(tmp_path, points, published,
+                                                                       monkeypatch):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    res = scatter_highlight(
+        points, x="x", y="y", highlight="mine", label="code", xlabel="X (u)", ylabel="Y (%)",
+        title="Y by X, 2018/19", highlight_name="Sys trusts",
+    )  # fmt: skip
+    written = show(res, "scatter", "figures", number=3)
+    assert (tmp_path / written["csv"]).is_file()
+    bundle, meta = _shown(published)
+    html = bundle["text/html"]
+    assert "<b>Figure 3.</b> Y by X, 2018/19." in html and 'id="figure-3"' in html
+    assert 'href="figures/scatter.csv" download' in html  # relative to report.html
+    alt = re.search(r'alt="([^"]*)"', html).group(1)
+    assert alt == bundle["text/plain"].replace("&", "&amp;")
+    # what the chart shows for this system: its trusts and their values
+    assert alt.startswith("Scatter plot: Y by X, 2018/19. 59 trusts")
+    assert "Sys trusts: T01:" in alt and "T03" not in alt  # T03 has no y value
+    assert bundle["image/png"] and meta == {"image/png": {"width": display_width(res)}}
+    # an absolute folder (papermill outside a batch) gets no link the HTML could not follow
+    published.clear()
+    show(scatter_highlight(points, x="x", y="y", highlight="mine", label="code", xlabel="X",
+                           ylabel="Y"), "s2", tmp_path / "abs")  # fmt: skip
+    assert "download" not in published[0][0]["text/html"]
+
+
+def test_figure_text_is_shown_at_least_at_body_size(points):
+    from icsresearch.plots.style import BASE_FONT_SIZE
+
+    res = scatter_highlight(points, x="x", y="y", highlight="mine", label="code", xlabel="X",
+                            ylabel="Y")  # fmt: skip
+    width_px = display_width(res)
+    px_per_point = width_px / (72 * res.fig.get_figwidth())
+    assert BASE_FONT_SIZE * px_per_point >= BODY_FONT_PX
+    assert BASE_FONT_SIZE * (width_px - 1) / (72 * res.fig.get_figwidth()) < BODY_FONT_PX
+
+
+def test_alt_text_prefers_the_charts_own_and_never_is_generic(points):
+    res = scatter_highlight(points, x="x", y="y", highlight="mine", label="code", xlabel="X",
+                            ylabel="Y", title="T")  # fmt: skip
+    res.summary["alt_text"] = "  The chart's own\n description. "
+    assert alt_text(res) == "The chart's own description."
+    del res.summary["alt_text"]
+    res.summary.update(variation_label="Special cause concern", flag_counts={"above": 2})
+    res.kind = "spc"
+    text = alt_text(res)
+    assert text.startswith("Statistical process control chart: T.")
+    assert "Special cause concern" in text and "above 2" in text
+
+
+def test_trend_grid_and_tile_map_alt_texts_name_the_system():
+    years = np.arange(2012, 2016)
+    panels = [
+        {
+            "series": {
+                "ics": pd.DataFrame({"year": years, "value": [80.0, 81, np.nan, 83]}),
+                "england": pd.DataFrame({"year": years, "value": [85.0, 84, 83, 82]}),
+            },
+            "label": "A&E within 4 hours",
+            "units": "%",
+        }
+    ]
+    res = trend_grid(panels, ics_name="Sys", region_name="Reg region", title="Sys trends")
+    assert chart_title(res) == "Sys trends"
+    assert res.summary["alt_text"] == (
+        "Line charts: Sys trends. A&E within 4 hours, 2012/13 to 2015/16; in 2015/16: "
+        "Sys 83, England 82."
+    )
+    icbs = geography.icbs(2022, "demo")
+    values = pd.DataFrame({"icb_code": icbs["icb_code"], "value": np.arange(len(icbs), 0, -1.0)})
+    tm = ics_tile_map(values, footprint=2022, highlight="ZQ02", icbs=icbs, synthetic=True, units="%",
+                      legend_label="A&E (%)", title="A&E by system")  # fmt: skip
+    assert "ZQ02 (outlined): A&E (%) 41.0, 2 of 42 from the highest" in tm.summary["alt_text"]

@@ -46,6 +46,19 @@ interpolation as R's default), then ``phi = mean(z_w^2)``.
   when ``I phi > I - 1`` else 0; limits ``g^-1(g(t) +/- z_p sqrt(s(n)^2 + tau^2))``, adjusted
   z ``(g(y) - g(t)) / sqrt(s^2 + tau^2)``.
 
+**Many units (FDR).** With ``fdr=q`` each unit gets the two-sided p-value of its adjusted
+z-score under the (over-dispersed) null, ``p = 2 (1 - Phi(|z_adjusted|))`` (the normal
+approximation on the analysis scale, also for exact limits), and the Benjamini-Hochberg
+procedure flags the units with ``p_(i) <= i q / m`` up to the largest such rank
+(``fdr_flag``; ``q_value`` is the BH-adjusted p-value), so that about ``q`` of the flagged
+units are expected to be false alarms (Spiegelhalter 2005, Stat Med, section 6; Jones,
+Ohlssen & Spiegelhalter 2008).
+
+**Impossible limits.** A proportion's limits are cut at 0% and 100% only where the formula would
+go beyond them (small denominators, or additive over-dispersion on the identity scale); as in
+FunnelPlotR the rest of the curve is drawn as computed. ``summary["clipped_limits"]`` says where
+they were cut and the plot draws the 0%/100% bound so a reader sees it.
+
 Note: NHS Digital's published SHMI banding works on the log scale and *trims* (excludes) the
 10% most extreme z-scores at each end when estimating phi; here they are winsorised (retained at
 the percentile), as in Spiegelhalter (2005). Use ``scale="log"`` to match the SHMI scale.
@@ -61,7 +74,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidParameterError
-from . import style
+from . import layers, style
 
 Kind = Literal["proportion", "ratio"]
 
@@ -206,6 +219,8 @@ def funnel_data(
     multiplier: float | None = None,
     label: str | None = None,
     highlight: Sequence[str] | None = None,
+    fdr: float | None = None,
+    unit_name: str = "acute trusts",
 ) -> FunnelAnalysis:
     """Funnel-plot numbers: per-unit values, z-scores, limits and flags.
 
@@ -242,6 +257,12 @@ def funnel_data(
         Column with display names (default: the unit codes).
     highlight
         Units to mark (e.g. the trusts of one ICS).
+    fdr
+        Also flag units by the Benjamini-Hochberg false discovery rate at this level (e.g.
+        ``0.05``): ``p_value``, ``q_value`` and ``fdr_flag`` columns. ``None`` (default) adds
+        ``p_value`` and ``q_value`` only.
+    unit_name
+        What the units are, in words for the summary (default ``"acute trusts"``).
 
     Returns
     -------
@@ -291,6 +312,13 @@ def funnel_data(
         raise InvalidParameterError(f"levels must be coverages between 0 and 1, got {levels}")
     if not 0 <= winsor < 0.5:
         raise InvalidParameterError(f"winsor must be in [0, 0.5), got {winsor!r}")
+    if fdr is not None and (
+        isinstance(fdr, bool) or not isinstance(fdr, (int, float)) or not 0 < fdr < 1
+    ):
+        raise InvalidParameterError(
+            f"fdr must be a false discovery rate between 0 and 1, got {fdr!r}. "
+            "Fix: pass fdr=0.05 (5%) or leave it unset."
+        )
     if multiplier is None:
         multiplier = 100.0 if kind == "proportion" else 1.0
 
@@ -355,6 +383,8 @@ def funnel_data(
             f"{units[keep & (num == 0)].astype(str).tolist()[:5]}; use scale='sqrt'"
         )
 
+    from scipy import stats
+
     null = _Null(kind, target, scale, method, None)
     with np.errstate(divide="ignore", invalid="ignore"):
         value_nat = np.where(keep, num / den, np.nan)
@@ -407,6 +437,18 @@ def funnel_data(
         flag = np.where(keep & (value_nat > hi), f"above {_level_pct(level)}", flag)
         flag = np.where(keep & (value_nat < lo), f"below {_level_pct(level)}", flag)
     out["flag"] = flag
+    p_value = np.where(keep, 2 * stats.norm.sf(np.abs(np.where(keep, z_adj, 0.0))), np.nan)
+    q_value = np.full(len(out), np.nan)
+    q_value[keep] = benjamini_hochberg(p_value[keep])
+    out["p_value"] = p_value
+    out["q_value"] = q_value
+    if fdr is not None:
+        hit = keep & (q_value <= fdr)
+        out["fdr_flag"] = np.where(
+            ~keep,
+            "excluded",
+            np.where(hit & (z_adj > 0), "above", np.where(hit, "below", "within")),
+        )
     out["excluded_reason"] = excluded_reason
     out["winsorised"] = winsorised
 
@@ -432,6 +474,7 @@ def funnel_data(
         curves[f"lower_{tag}"] = lo * multiplier
         curves[f"upper_{tag}"] = hi * multiplier
 
+    clipped = _clipped_limits(curves, levels, kind, multiplier)
     counts = out.loc[keep, "flag"].value_counts().to_dict()
     summary = {
         "kind": kind,
@@ -453,8 +496,109 @@ def funnel_data(
         "excluded": dict(zip(units[~keep].astype(str), excluded_reason[~keep], strict=True)),
         "flag_counts": {str(k): int(v) for k, v in counts.items()},
         "method_note": _method_note(kind, method, scale, overdispersion, phi_applied, tau2_applied),
+        "unit_name": unit_name,
+        "clipped_limits": clipped,
+        "fdr": None,
+        "overdispersion_note": None,
     }
+    if fdr is not None:
+        n_hit = int((out["fdr_flag"].isin(["above", "below"])).sum())
+        summary["fdr"] = {
+            "level": float(fdr),
+            "n_flagged": n_hit,
+            "above": int((out["fdr_flag"] == "above").sum()),
+            "below": int((out["fdr_flag"] == "below").sum()),
+            "note": (
+                f"{n_hit} of {int(keep.sum())} {unit_name} flagged at a false discovery rate of "
+                f"{fdr:.0%} (Benjamini-Hochberg on two-sided p-values under the "
+                f"{'over-dispersed ' if overdispersion else ''}null): about {fdr:.0%} of the "
+                "flagged are expected to be false alarms"
+            ),
+        }
+    if overdispersion == "additive":
+        summary["overdispersion_note"] = _additive_note(null, den[keep], tau2_applied, unit_name)
     return FunnelAnalysis(out, curves, summary)
+
+
+def benjamini_hochberg(p_values) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values) for a set of p-values.
+
+    Parameters
+    ----------
+    p_values
+        P-values, one per unit (no missing values).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``q_i = min over p_j >= p_i of m p_j / rank_j``, capped at 1; a unit is flagged at false
+        discovery rate ``q`` when ``q_i <= q``.
+
+    Examples
+    --------
+    >>> benjamini_hochberg([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.04, 0.04]
+    """
+    p = np.asarray(p_values, dtype=float)
+    m = len(p)
+    if m == 0:
+        return p.copy()
+    order = np.argsort(p, kind="stable")
+    scaled = p[order] * m / np.arange(1, m + 1)
+    # step-up: the running minimum from the largest p-value down
+    q_sorted = np.minimum.accumulate(scaled[::-1])[::-1].clip(max=1.0)
+    q = np.empty(m)
+    q[order] = q_sorted
+    return q
+
+
+def _clipped_limits(curves: pd.DataFrame, levels, kind: str, multiplier: float) -> list[dict]:
+    """Where a proportion's limits were cut at 0 or 100% (impossible values)."""
+    if kind != "proportion":
+        return []
+    out = []
+    for level in levels:
+        tag = _level_tag(level)
+        for side, bound in (("upper", 1.0), ("lower", 0.0)):
+            col = curves[f"{side}_{tag}"].to_numpy()
+            at = np.isclose(col, bound * multiplier, rtol=0, atol=1e-12 * multiplier)
+            if at.any():
+                n_at = curves["denominator"].to_numpy()[at]
+                out.append(
+                    {
+                        "level": level,
+                        "side": side,
+                        "bound": bound * multiplier,
+                        "denominator_from": float(n_at.min()),
+                        "denominator_to": float(n_at.max()),
+                    }
+                )
+    return out
+
+
+def _share(x: float) -> str:
+    """0.996 -> 'over 99%' (never a rounded-up 100% for a part of a whole)."""
+    return "over 99%" if x > 0.99 else f"{x:.0%}"
+
+
+def _additive_note(null: _Null, den: np.ndarray, tau2: float, unit_name: str) -> str:
+    """Why additive over-dispersion makes the funnel nearly flat, in plain English."""
+    if tau2 <= 0:
+        return (
+            f"Additive over-dispersion: the {unit_name} vary no more than chance predicts "
+            "(tau^2 = 0), so the limits are the usual funnel."
+        )
+    n_mid = float(np.median(den))
+    s2 = float(null.s(n_mid) ** 2)
+    share = tau2 / (s2 + tau2)
+    return (
+        f"Why the funnel is nearly flat: the {unit_name} differ far more than chance alone "
+        f"would make them, so the limits add a between-unit variance (tau^2 = {tau2:.3g}, "
+        "DerSimonian-Laird; Spiegelhalter 2005) to each unit's chance variance. Chance "
+        "variance shrinks as the denominator grows but tau^2 does not; at the median "
+        f"denominator ({n_mid:,.0f}) tau^2 is {_share(share)} of the total, so the limits hardly "
+        "narrow with size and a large unit is not held to a much tighter band than a small one."
+    )
 
 
 def _method_note(kind, method, scale, overdispersion, phi, tau2) -> str:
@@ -490,7 +634,8 @@ def funnel_plot(
     highlight: Sequence[str] | None = None,
     highlight_name: str = "Highlighted",
     target_name: str | None = None,
-    unit_name: str = "Units",
+    unit_name: str = "Acute trusts",
+    fdr: float | None = None,
     units: str | None = None,
     ylabel: str | None = None,
     xlabel: str | None = None,
@@ -513,7 +658,11 @@ def funnel_plot(
         Legend text for the target line, e.g. ``"England average"`` when the units are every
         trust in England (default: ``"pooled mean"`` or ``"given"``).
     unit_name
-        What the points are, for the legend, e.g. ``"NHS trusts"`` (default ``"Units"``).
+        What the points are, for the legend, summary and alt text, e.g. ``"NHS trusts with
+        A&E"`` (default ``"Acute trusts"``).
+    fdr
+        As :func:`funnel_data`: units flagged by the Benjamini-Hochberg false discovery rate
+        at this level are ringed in black.
     units
         Units of the y axis (default ``"%"`` for proportions, ``"ratio"`` for ratios, or
         ``"per 1,000"`` etc. with a multiplier).
@@ -534,7 +683,8 @@ def funnel_plot(
     -------
     PlotResult
         ``.data`` per unit (see :class:`FunnelAnalysis`), ``.tables["limits"]`` the limit
-        curves, ``.summary`` the target, phi/tau2 and flag counts.
+        curves, ``.summary`` the target, phi/tau2, flag counts, the over-dispersion note and
+        ``alt_text`` (the chart in words).
     """
     source_note = style.source_note_renamed(source_note, source)
     fa = funnel_data(
@@ -554,6 +704,8 @@ def funnel_plot(
         multiplier=multiplier,
         label=label,
         highlight=highlight,
+        fdr=fdr,
+        unit_name=_in_sentence(unit_name),
     )
     if units is None:
         mult = fa.summary["multiplier"]
@@ -566,22 +718,109 @@ def funnel_plot(
         xlabel = style.axis_label(doc_label or denominator, doc_unit)
     if ylabel is None:
         ylabel = f"{numerator} / {denominator}"
-    with style.house_style():
-        fig, ax = style.new_figure(ax)
-        _draw_funnel(ax, fa, highlight_name, target_name, unit_name)
+    ylabel = style.axis_label(ylabel, units)
+    method_note = fa.summary["method_note"]
+    note = f"{note}; {method_note}" if note else _join(style.provenance_note(data), method_note)
+    footer, stamped = style.footer_parts(
+        source_note=source_note, note=note, synthetic=synthetic, data=data
+    )
+    hl = fa.data[fa.data["highlighted"] & (fa.data["flag"] != "excluded")]
+
+    def draw_base(ax) -> None:
+        _draw_funnel(ax, fa, highlight_name, target_name, unit_name, has_highlight=len(hl) > 0)
         ax.set_xlabel(xlabel)
-        ax.set_ylabel(style.axis_label(ylabel, units))
+        ax.set_ylabel(ylabel)
         if title:
             ax.set_title(title)
-        method_note = fa.summary["method_note"]
-        note = f"{note}; {method_note}" if note else _join(style.provenance_note(data), method_note)
-        style.finish_figure(fig, source_note=source_note, note=note, synthetic=synthetic, data=data)
-        hl = fa.data[fa.data["highlighted"] & (fa.data["flag"] != "excluded")]
-        if len(hl):
-            style.place_labels(
-                ax, hl["denominator"], hl["value"], hl["label"], fontsize=8, fontweight="bold"
-            )
-    return style.PlotResult(fig, fa.data, fa.summary, {"limits": fa.limits}, kind="funnel")
+        style.finish_figure(
+            ax.figure, source_note=source_note, note=note, synthetic=synthetic, data=data
+        )
+
+    def draw_highlight(ax) -> list:
+        return _draw_highlight(ax, hl)
+
+    summary = dict(fa.summary)
+    summary["title"] = title
+    summary["alt_text"] = _alt_text(
+        fa,
+        xlabel=xlabel,
+        ylabel=ylabel,
+        title=title,
+        target_name=target_name,
+        highlight_name=highlight_name,
+        synthetic=stamped,
+    )
+    if ax is None and layers.enabled():
+        # every report draws the same funnel of every trust: the base is drawn once per
+        # process and only the system's trusts are drawn per report
+        key = layers.digest(
+            "funnel",
+            fa.data.drop(columns=["highlighted", "label"]),
+            fa.limits,
+            {k: v for k, v in fa.summary.items() if k != "excluded"},
+            (highlight_name, target_name, unit_name, xlabel, ylabel, title, footer, len(hl) > 0),
+        )
+        return layers.layered_result(
+            key,
+            draw_base,
+            draw_highlight,
+            fa.data,
+            summary,
+            tables={"limits": fa.limits},
+            kind="funnel",
+            size=style.FIGSIZE,
+        )
+    with style.house_style():
+        fig, ax = style.new_figure(ax)
+        draw_base(ax)
+        draw_highlight(ax)
+    return style.PlotResult(fig, fa.data, summary, {"limits": fa.limits}, kind="funnel")
+
+
+def _in_sentence(name: str) -> str:
+    """``"Acute trusts"`` -> ``"acute trusts"``; acronyms (``"NHS trusts"``) are kept."""
+    if len(name) > 1 and name[0].isupper() and name[1].islower():
+        return name[0].lower() + name[1:]
+    return name
+
+
+def _alt_text(fa: FunnelAnalysis, *, xlabel, ylabel, title, target_name, highlight_name, synthetic):
+    """The funnel plot in words, for the report's image alt text."""
+    sm = fa.summary
+    d = fa.data[fa.data["flag"] != "excluded"]
+    units = sm["unit_name"]
+    levels = " and ".join(_level_pct(v) for v in sm["levels"])
+    parts = [
+        (f"{title}. " if title else "")
+        + f"Funnel plot of {ylabel} against {xlabel} for {len(d)} {units}. Centre line: "
+        f"{target_name or 'target'} {sm['target']:.3g}. {levels} control limits "
+        f"({sm['method_note']})."
+    ]
+    outer = _level_pct(sm["levels"][-1])
+    above = int((d["flag"] == f"above {outer}").sum())
+    below = int((d["flag"] == f"below {outer}").sum())
+    parts.append(f"{above} {units} lie above and {below} below the {outer} limits.")
+    for c in sm["clipped_limits"]:
+        parts.append(
+            f"The {_level_pct(c['level'])} {c['side']} limit is cut at {c['bound']:g} (an "
+            f"impossible value beyond it) for denominators {c['denominator_from']:,.0f} to "
+            f"{c['denominator_to']:,.0f}."
+        )
+    if sm["fdr"]:
+        note = sm["fdr"]["note"]
+        parts.append(note[0].upper() + note[1:] + (" (ringed)." if sm["fdr"]["n_flagged"] else "."))
+    hl = d[d["highlighted"]]
+    if len(hl):
+        parts.append(
+            f"{highlight_name}: "
+            + "; ".join(f"{r.label} {r.value:.3g} ({r.flag})" for r in hl.itertuples())
+            + "."
+        )
+    if sm["overdispersion_note"]:
+        parts.append(sm["overdispersion_note"])
+    if synthetic:
+        parts.append("Made from synthetic demo data.")
+    return " ".join(parts)
 
 
 def _join(*parts: str | None) -> str:
@@ -594,7 +833,9 @@ def _draw_funnel(
     highlight_name: str,
     target_name: str | None = None,
     unit_name: str = "Units",
+    has_highlight: bool = False,
 ) -> None:
+    """Everything but the highlighted units: target, limits, every unit, FDR rings, legend."""
     d = fa.data[fa.data["flag"] != "excluded"]
     curves = fa.limits
     x = curves["denominator"]
@@ -623,10 +864,11 @@ def _draw_funnel(
             label=f"{_level_pct(level)} limits",
         )
         ax.plot(x, curves[f"upper_{tag}"], ls=ls, color=colour, lw=1.2, zorder=2)
-    ctx = d[~d["highlighted"]]
+    # every unit grey, the highlighted ones too: the system's points are drawn over them
+    # (:func:`_draw_highlight`), so this layer is the same for every system
     ax.scatter(
-        ctx["denominator"],
-        ctx["value"],
+        d["denominator"],
+        d["value"],
         s=22,
         color=style.CONTEXT_COLOUR,
         edgecolor="#6F7A81",
@@ -634,17 +876,27 @@ def _draw_funnel(
         zorder=3,
         label=f"{unit_name} ({len(d)})",
     )
-    hl = d[d["highlighted"]]
-    if len(hl):
+    if has_highlight:  # the legend entry of the points :func:`_draw_highlight` draws
         ax.scatter(
-            hl["denominator"],
-            hl["value"],
+            [],
+            [],
             s=46,
             color=style.HIGHLIGHT_COLOUR,
             edgecolor=style.NHS_COLOURS["dark_blue"],
             linewidth=0.9,
-            zorder=5,
             label=highlight_name,
+        )
+    if "fdr_flag" in d:
+        hit = d[d["fdr_flag"].isin(["above", "below"])]
+        ax.scatter(
+            hit["denominator"],
+            hit["value"],
+            s=120,
+            facecolor="none",
+            edgecolor=style.NHS_COLOURS["black"],
+            linewidth=1.2,
+            zorder=6,
+            label=f"Flagged at {fa.summary['fdr']['level']:.0%} false discovery rate ({len(hit)})",
         )
     # y range: the data and the limits where the data are, not the limits at tiny n
     widest = _level_tag(levels[-1])
@@ -652,10 +904,61 @@ def _draw_funnel(
     lo = min(d["value"].min(), at_min[f"lower_{widest}"])
     hi = max(d["value"].max(), at_min[f"upper_{widest}"])
     pad = (hi - lo) * 0.08 or abs(hi) * 0.05 or 1
-    ax.set_ylim(lo - pad, hi + pad)
+    lo, hi = lo - pad, hi + pad
+    # a limit cut at 0% or 100% is shown against that bound, and the axis stops just past it
+    for c in fa.summary["clipped_limits"]:
+        bound = c["bound"]
+        near = 0.015 * (hi - lo)  # a sliver past the bound, so its line is not the frame
+        if bound >= hi - pad:
+            hi = bound + near
+        elif bound <= lo + pad:
+            lo = bound - near
+        else:
+            continue
+        if not any(ln.get_gid() == f"funnel-bound-{bound:g}" for ln in ax.get_lines()):
+            ax.axhline(
+                bound,
+                color=style.NHS_COLOURS["dark_grey"],
+                lw=0.8,
+                ls=(0, (1, 2)),
+                zorder=1,
+                gid=f"funnel-bound-{bound:g}",
+                label=f"{bound:g} (limits cut here: beyond is impossible)",
+            )
+    ax.set_ylim(lo, hi)
     ax.set_xlim(0, curves["denominator"].max())
     ax.xaxis.set_major_formatter(_thousands())
     style.outside_legend(ax)
+
+
+#: Z-order of the highlighted units and their labels: above every artist of the base layer, as
+#: :mod:`icsresearch.plots.layers` draws them after it.
+HIGHLIGHT_ZORDER = 10
+
+
+def _draw_highlight(ax, hl: pd.DataFrame) -> list:
+    """The highlighted units in NHS Blue, labelled; returns the artists drawn."""
+    if not len(hl):
+        return []
+    points = ax.scatter(
+        hl["denominator"],
+        hl["value"],
+        s=46,
+        color=style.HIGHLIGHT_COLOUR,
+        edgecolor=style.NHS_COLOURS["dark_blue"],
+        linewidth=0.9,
+        zorder=HIGHLIGHT_ZORDER,
+    )
+    labels = style.place_labels(
+        ax,
+        hl["denominator"],
+        hl["value"],
+        hl["label"],
+        fontsize=8,
+        fontweight="bold",
+        zorder=HIGHLIGHT_ZORDER + 1,
+    )
+    return [points, *labels]
 
 
 def _thousands():

@@ -34,7 +34,7 @@ import pandas as pd
 
 from ..errors import DataFileError, InvalidParameterError
 from ..options import Footprint, check
-from . import style
+from . import layers, style
 
 LAYOUT_FILE = Path(__file__).resolve().parent.parent / "tables" / "ics_tile_layout.csv"
 
@@ -285,6 +285,7 @@ def tile_map(
     synthetic: bool | None = None,
     ax=None,
     source: str | None = None,
+    tile_labels: dict[str, str] | None = None,
 ) -> style.PlotResult:
     """A tile map of the ICSs coloured by an indicator, one system outlined.
 
@@ -318,6 +319,9 @@ def tile_map(
         As the other charts (footer and stamp by default from ``data``'s provenance).
     source
         Deprecated name of ``source_note``.
+    tile_labels
+        ``code -> text`` written as given on the tiles instead of the systems' short names
+        (wrapped to two lines): the demo data's fictional systems sit on real tiles.
 
     Returns
     -------
@@ -348,18 +352,51 @@ def tile_map(
     out["colour"] = out["icb_code"].map(colours)
     out["highlighted"] = out["icb_code"] == hl
 
-    with style.house_style():
-        fig, ax = style.new_figure(ax, figsize=(7.6, 8.2))
-        _draw_tiles(ax, out, show_values and data is not None, value_format)
+    if tile_labels is not None:  # written as given
+        out["label"] = out["icb_code"].map(tile_labels).fillna("")
+    else:
+        out["label"] = [_wrap_label(str(n)) for n in out["short_name"]]
+    with_values = show_values and data is not None
+    layout_note = f"tile layout: icsresearch ics_tile_layout.csv ({fp})"
+    note = f"{note}; {layout_note}" if note else layout_note
+    title = title or f"Integrated care systems ({fp} footprint, {len(lay)} systems)"
+    size = (7.6, 8.2)
+
+    def draw_base(ax) -> None:
+        _draw_tiles(ax, out, with_values, value_format)
         ax.set_aspect("equal")
         ax.set_xlim(out["col"].min() - 0.6, out["col"].max() + 0.6)
         ax.set_ylim(-out["row"].max() - 0.6, -out["row"].min() + 0.6)
         ax.axis("off")
+        fig = ax.figure
         _legend_or_colourbar(fig, ax, mapper, is_cat, legend_label, out["value"].isna().any())
-        ax.set_title(title or f"Integrated care systems ({fp} footprint, {len(lay)} systems)")
-        layout_note = f"tile layout: icsresearch ics_tile_layout.csv ({fp})"
-        note = f"{note}; {layout_note}" if note else layout_note
+        ax.set_title(title)
         style.finish_figure(fig, source_note=source_note, note=note, synthetic=synthetic, data=data)
+
+    def draw_highlight(ax) -> list:
+        return _draw_tile_highlight(ax, out[out["highlighted"]], with_values, value_format)
+
+    if ax is None and layers.enabled():
+        # every report draws the same map of every system; only the outline differs
+        footer, _ = style.footer_parts(
+            source_note=source_note, note=note, synthetic=synthetic, data=data
+        )
+        key = layers.digest(
+            "tile_map",
+            out.drop(columns=["highlighted"]),
+            (fp, with_values, value_format, legend_label, is_cat, title, footer, repr(cmap)),
+            (vmin, vmax),
+        )
+        result = layers.layered_result(
+            key, draw_base, draw_highlight, out.drop(columns=["label"]), {},
+            kind="tile_map", size=size,
+        )  # fmt: skip
+    else:
+        with style.house_style():
+            fig, ax = style.new_figure(ax, figsize=size)
+            draw_base(ax)
+            draw_highlight(ax)
+        result = style.PlotResult(fig, out.drop(columns=["label"]), kind="tile_map")
     summary = {
         "footprint": int(fp),
         "n_systems": len(lay),
@@ -367,20 +404,36 @@ def tile_map(
         "missing": out.loc[out["value"].isna(), "icb_code"].tolist(),
         "highlight": hl,
         "categorical": is_cat,
+        "title": title,
     }
     if not is_cat:
         _, norm = mapper
         summary.update({"vmin": float(norm.vmin), "vmax": float(norm.vmax)})
-    return style.PlotResult(fig, out, summary, kind="tile_map")
+    result.summary = summary
+    return result
+
+
+#: Side of a tile (1 is the grid step).
+TILE_SIZE = 0.94
+#: Z-order of the outlined system's tile: above every artist of the base layer, as
+#: :mod:`icsresearch.plots.layers` draws it after the base.
+HIGHLIGHT_ZORDER = 10
 
 
 def _draw_tiles(ax, tiles: pd.DataFrame, show_values: bool, value_format: str | None) -> None:
+    """Every tile, plain (the outlined system is drawn over its tile by the highlight)."""
+    for _, t in tiles.iterrows():
+        _draw_tile(ax, t, show_values, value_format, bold=False, zorder=1)
+
+
+def _draw_tile(ax, t, show_values: bool, value_format: str | None, *, bold: bool, zorder: float):
+    """One tile: its square, label and value; returns the artists."""
     from matplotlib.patches import Rectangle
 
-    size = 0.94
-    for _, t in tiles.iterrows():
-        x, y = t["col"], -t["row"]
-        missing = pd.isna(t["value"])
+    size = TILE_SIZE
+    x, y = t["col"], -t["row"]
+    missing = pd.isna(t["value"])
+    drawn = [
         ax.add_patch(
             Rectangle(
                 (x - size / 2, y - size / 2),
@@ -390,13 +443,15 @@ def _draw_tiles(ax, tiles: pd.DataFrame, show_values: bool, value_format: str | 
                 edgecolor="#9AA5AD" if missing else "white",
                 hatch="///" if missing else None,
                 lw=0.8,
-                zorder=1,
+                zorder=zorder,
             )
         )
-        ink = style.text_colour_for(t["colour"])
-        bold = "bold" if t["highlighted"] else "normal"
-        label = _wrap_label(str(t["short_name"]))
-        if show_values:
+    ]
+    ink = style.text_colour_for(t["colour"])
+    weight = "bold" if bold else "normal"
+    label = str(t["label"])
+    if show_values:
+        drawn.append(
             ax.text(
                 x,
                 y + 0.1,
@@ -405,10 +460,12 @@ def _draw_tiles(ax, tiles: pd.DataFrame, show_values: bool, value_format: str | 
                 va="center",
                 fontsize=6.6,
                 color=ink,
-                fontweight=bold,
+                fontweight=weight,
                 linespacing=1.0,
-                zorder=3,
+                zorder=zorder + 2,
             )
+        )
+        drawn.append(
             ax.text(
                 x,
                 y - 0.3,
@@ -418,9 +475,11 @@ def _draw_tiles(ax, tiles: pd.DataFrame, show_values: bool, value_format: str | 
                 fontsize=6.6,
                 color=ink,
                 fontweight="bold",
-                zorder=3,
+                zorder=zorder + 2,
             )
-        else:
+        )
+    else:
+        drawn.append(
             ax.text(
                 x,
                 y,
@@ -429,22 +488,38 @@ def _draw_tiles(ax, tiles: pd.DataFrame, show_values: bool, value_format: str | 
                 va="center",
                 fontsize=6.8,
                 color=ink,
-                fontweight=bold,
+                fontweight=weight,
                 linespacing=1.0,
-                zorder=3,
-            )
-    for _, t in tiles[tiles["highlighted"]].iterrows():
-        ax.add_patch(
-            Rectangle(
-                (t["col"] - size / 2, -t["row"] - size / 2),
-                size,
-                size,
-                fill=False,
-                edgecolor=style.NHS_COLOURS["black"],
-                lw=3.0,
-                zorder=4,
+                zorder=zorder + 2,
             )
         )
+    return drawn
+
+
+def _draw_tile_highlight(
+    ax, tiles: pd.DataFrame, show_values: bool, value_format: str | None
+) -> list:
+    """The outlined system: its tile again with a bold label, and a thick black border."""
+    from matplotlib.patches import Rectangle
+
+    drawn = []
+    size = TILE_SIZE
+    for _, t in tiles.iterrows():
+        drawn += _draw_tile(ax, t, show_values, value_format, bold=True, zorder=HIGHLIGHT_ZORDER)
+        drawn.append(
+            ax.add_patch(
+                Rectangle(
+                    (t["col"] - size / 2, -t["row"] - size / 2),
+                    size,
+                    size,
+                    fill=False,
+                    edgecolor=style.NHS_COLOURS["black"],
+                    lw=3.0,
+                    zorder=HIGHLIGHT_ZORDER + 3,
+                )
+            )
+        )
+    return drawn
 
 
 # --- choropleth -----------------------------------------------------------------------------

@@ -433,6 +433,18 @@ def figure_text(fig) -> str:
     return "\n".join(s for s in out if s)
 
 
+def is_stamped(fig) -> bool:
+    """Whether the figure carries the "synthetic demo data" stamp.
+
+    Reads the text artists as they are, without laying the figure out (:func:`figure_text`
+    draws the figure to include tick labels; the stamp is never a tick label, and a chart
+    function asking this would otherwise pay for a full draw before it is saved).
+    """
+    from matplotlib.text import Text
+
+    return any(SYNTHETIC_TEXT in t.get_text().lower() for t in fig.findobj(Text))
+
+
 def finish_figure(
     fig,
     *,
@@ -466,6 +478,25 @@ def finish_figure(
         Deprecated name of ``source_note``.
     """
     source_note = source_note_renamed(source_note, source)
+    text, stamped = footer_parts(
+        source_note=source_note, note=note, synthetic=synthetic, data=data, produced=produced
+    )
+    _draw_footer(fig, text, stamped)
+
+
+def footer_parts(
+    *,
+    source_note: str | None = None,
+    note: str | None = None,
+    synthetic: bool | None = None,
+    data: Any = None,
+    produced: _dt.date | str | None = None,
+) -> tuple[str, bool]:
+    """The footer text :func:`finish_figure` draws and whether it stamps the figure.
+
+    Parameters are those of :func:`finish_figure`. A chart that shares its base layer
+    (:mod:`icsresearch.plots.layers`) names the base by this text, which holds the date.
+    """
     objs = data if isinstance(data, (list, tuple)) else (data,)
     record = provenance_of(*objs)
     if source_note is None:
@@ -477,7 +508,7 @@ def finish_figure(
         notes = [n for n in (provenance_note(o) for o in objs) if n]
         note = "; ".join(notes) or None
     stamped = _stamp(synthetic, record)
-    _draw_footer(fig, footer_text(source_note, note, produced, stamped), stamped)
+    return footer_text(source_note, note, produced, stamped), stamped
 
 
 # --- labels and formats ---------------------------------------------------------------------
@@ -543,6 +574,7 @@ def place_labels(
     fontsize: float = 8.0,
     color: str = NHS_COLOURS["black"],
     fontweight: str = "normal",
+    zorder: float = 6,
 ) -> list:
     """Label points without overlaps: a greedy search over offsets around each point.
 
@@ -560,7 +592,7 @@ def place_labels(
     if len(texts) == 0:
         return []
     fig = ax.figure
-    fig.draw_without_rendering()
+    final_positions(fig)
     px_per_pt = fig.dpi / 72.0
     pts = ax.transData.transform(np.column_stack([xs, ys]))
     ax_box = ax.get_window_extent()
@@ -628,11 +660,26 @@ def place_labels(
             }
             if far
             else None,
-            zorder=6,
+            zorder=zorder,
         )
         ann.set_in_layout(False)
         out.append(ann)
     return out
+
+
+def final_positions(fig) -> None:
+    """Put every axes of ``fig`` where it will be drawn, without drawing anything.
+
+    Runs the figure's layout engine (constrained layout) and settles each axes' limits and
+    aspect, so ``transData`` maps data to the pixels a save will use. A full draw (what
+    ``draw_without_rendering`` does) would also render every text and line once more.
+    """
+    engine = fig.get_layout_engine()
+    if engine is not None and hasattr(engine, "execute"):
+        engine.execute(fig)
+    for ax in fig.axes:
+        ax.get_xlim()  # applies pending autoscaling
+        ax.apply_aspect()
 
 
 def outside_legend(ax, **kwargs):
@@ -704,7 +751,7 @@ class PlotResult:
         written: dict[str, Path] = {}
         for fmt in formats:
             out = stem.with_name(stem.name + f".{fmt}")
-            self.fig.savefig(out, dpi=dpi)
+            self._write_figure(out, fmt, dpi)
             written[fmt] = out
         csv = stem.with_name(stem.name + ".csv")
         self.data.to_csv(csv, index=False)
@@ -722,10 +769,81 @@ class PlotResult:
         """Release the figure's memory (matters in loops over many systems)."""
         self.fig.clear()
 
-    def _repr_png_(self) -> bytes:
+    def size_inches(self) -> tuple[float, float]:
+        """The figure's width and height in inches."""
+        w, h = self.fig.get_size_inches()
+        return float(w), float(h)
+
+    def png(self, dpi: float = 100) -> bytes:
+        """The chart as PNG bytes at ``dpi``."""
         buf = io.BytesIO()
-        self.fig.savefig(buf, format="png", dpi=100)
+        self.fig.savefig(buf, format="png", dpi=dpi)
         return buf.getvalue()
+
+    def _write_figure(self, path: Path, fmt: str, dpi: float) -> None:
+        if fmt == "png":
+            path.write_bytes(self.png(dpi))
+        else:
+            self.fig.savefig(path, dpi=dpi)
+
+    def _repr_png_(self) -> bytes:
+        return self.png(100)
+
+
+class LayeredPlotResult(PlotResult):
+    """A chart drawn as a shared base plus its own highlight (:mod:`icsresearch.plots.layers`).
+
+    The same as :class:`PlotResult` to its user: ``fig`` is a complete figure of its own, built
+    the first time it is asked for. Until then, :meth:`png` (and so :meth:`save` and the
+    notebook display) draws only the highlight over the base pixels shared by every chart with
+    the same base.
+    """
+
+    def __init__(
+        self,
+        layers,
+        data: pd.DataFrame,
+        summary: dict[str, Any] | None = None,
+        tables: dict[str, pd.DataFrame] | None = None,
+        kind: str = "",
+        size: tuple[float, float] = (8.0, 5.0),
+    ):
+        self.layers = layers
+        self.data = data
+        self.summary = summary if summary is not None else {}
+        self.tables = tables if tables is not None else {}
+        self.kind = kind
+        self._size = (float(size[0]), float(size[1]))
+        self._fig: Figure | None = None
+
+    @property
+    def fig(self) -> Figure:
+        """The whole chart as a figure of its own (built on first use)."""
+        if self._fig is None:
+            from . import layers
+
+            self._fig = layers.full_figure(self.layers)
+        return self._fig
+
+    def size_inches(self) -> tuple[float, float]:
+        """The figure's width and height in inches (without building the figure)."""
+        return self._size
+
+    def png(self, dpi: float = 100) -> bytes:
+        """The chart as PNG bytes: the shared base plus the highlight, until ``fig`` is used."""
+        if self._fig is not None:
+            return super().png(dpi)
+        from . import layers
+
+        return layers.render_png(self.layers, dpi)
+
+    def close(self) -> None:
+        """Release the figure's memory (nothing to release when only the PNG was drawn)."""
+        if self._fig is not None:
+            self._fig.clear()
+
+    def __repr__(self) -> str:
+        return f"LayeredPlotResult(kind={self.kind!r}, data={len(self.data)} rows)"
 
 
 def _json_default(obj: Any):

@@ -7,6 +7,9 @@ All figures use the house style of :mod:`icsresearch.plots.style` (footer, units
 
 from __future__ import annotations
 
+import base64
+import html
+import math
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -63,7 +66,7 @@ def scatter_highlight(
         ``.data``: the units drawn (``x``, ``y``, ``highlighted``, ``label``); ``.summary``:
         ``n``, ``n_missing``, ``pearson_r``, ``slope``, ``intercept``.
     """
-    from ..plots import style
+    from ..plots import layers, style
 
     source_note = style.source_note_renamed(source_note, source)
     style.require_columns(data, [x, y, highlight, label], "scatter data")
@@ -86,31 +89,34 @@ def scatter_highlight(
             slope=float(slope),
             intercept=float(intercept),
         )
-    with style.house_style():
-        fig, ax = style.new_figure(ax, figsize=(8.0, 5.2))
-        rest = drawn[~drawn["highlighted"]]
-        hl = drawn[drawn["highlighted"]]
+    hl = drawn[drawn["highlighted"]]
+    size = (8.0, 5.2)
+    footer, _ = style.footer_parts(source_note=source_note, note=note, synthetic=synthetic)
+
+    def draw_base(ax) -> None:
+        # every trust grey, the highlighted ones too: they are drawn over in NHS Blue, so this
+        # layer is the same for every system
         ax.scatter(
-            rest["x"],
-            rest["y"],
+            drawn["x"],
+            drawn["y"],
             s=22,
             color=style.CONTEXT_COLOUR,
             edgecolor="white",
             linewidth=0.4,
-            label=f"Other trusts in England (n={len(rest)})",
+            label=f"Trusts in England (n={len(drawn)})",
             zorder=2,
         )
-        ax.scatter(
-            hl["x"],
-            hl["y"],
-            s=48,
-            marker="D",
-            color=style.HIGHLIGHT_COLOUR,
-            edgecolor="black",
-            linewidth=0.6,
-            label=f"{highlight_name} (n={len(hl)})",
-            zorder=4,
-        )
+        if len(hl):  # the legend entry of the points draw_highlight draws
+            ax.scatter(
+                [],
+                [],
+                s=48,
+                marker="D",
+                color=style.HIGHLIGHT_COLOUR,
+                edgecolor="black",
+                linewidth=0.6,
+                label=highlight_name,
+            )
         if "slope" in summary:
             grid = np.linspace(drawn["x"].min(), drawn["x"].max(), 50)
             ax.plot(
@@ -127,13 +133,68 @@ def scatter_highlight(
         if title:
             ax.set_title(title)
         ax.legend(loc="best", fontsize=8)
-        style.finish_figure(fig, source_note=source_note, note=note, synthetic=synthetic)
-        if len(hl):
-            label_points(ax, hl["x"].to_numpy(), hl["y"].to_numpy(), hl["label"].tolist())
+        style.finish_figure(ax.figure, source_note=source_note, note=note, synthetic=synthetic)
+
+    def draw_highlight(ax) -> list:
+        if not len(hl):
+            return []
+        points = ax.scatter(
+            hl["x"],
+            hl["y"],
+            s=48,
+            marker="D",
+            color=style.HIGHLIGHT_COLOUR,
+            edgecolor="black",
+            linewidth=0.6,
+            zorder=HIGHLIGHT_ZORDER,
+        )
+        labels = label_points(
+            ax, hl["x"].to_numpy(), hl["y"].to_numpy(), hl["label"].tolist(),
+            zorder=HIGHLIGHT_ZORDER + 1,
+        )  # fmt: skip
+        return [points, *labels]
+
+    summary["alt_text"] = _scatter_alt(drawn, summary, title, xlabel, ylabel, highlight_name)
+    summary["title"] = title
+    if ax is None and layers.enabled():
+        key = layers.digest(
+            "scatter",
+            drawn.drop(columns=["highlighted", "label"]),
+            (xlabel, ylabel, title, highlight_name, footer, len(hl) > 0),
+        )
+        return layers.layered_result(
+            key, draw_base, draw_highlight, drawn, summary, kind="scatter", size=size
+        )
+    with style.house_style():
+        fig, ax = style.new_figure(ax, figsize=size)
+        draw_base(ax)
+        draw_highlight(ax)
     return style.PlotResult(fig, drawn, summary, kind="scatter")
 
 
-def label_points(ax, xs, ys, labels, *, fontsize: float = 7.5) -> list:
+def _scatter_alt(drawn, summary, title, xlabel, ylabel, highlight_name) -> str:
+    """Alt text of :func:`scatter_highlight`: what is plotted and where the system's units are."""
+    hl = drawn[drawn["highlighted"]]
+    text = f"Scatter plot{': ' + title if title else ''}. {len(drawn)} trusts, {ylabel} against "
+    text += f"{xlabel}."
+    if "pearson_r" in summary:
+        text += f" Across all trusts r = {summary['pearson_r']:.2f}."
+    if len(hl):
+        points = "; ".join(
+            f"{r.label}: {r.x:.3g} and {r.y:.3g}" for r in hl.itertuples(index=False)
+        )
+        text += f" {highlight_name}: {points}."
+    else:
+        text += f" None of {highlight_name.lower()} has both values."
+    return text
+
+
+#: Z-order of highlighted points and their labels: above every artist of a shared base layer
+#: (:mod:`icsresearch.plots.layers` draws them after it).
+HIGHLIGHT_ZORDER = 10
+
+
+def label_points(ax, xs, ys, labels, *, fontsize: float = 7.5, zorder: float = 6) -> list:
     """Label points without a layout pass: a greedy search over offsets in axes fractions.
 
     :func:`icsresearch.plots.style.place_labels` measures text after laying the figure out,
@@ -150,6 +211,8 @@ def label_points(ax, xs, ys, labels, *, fontsize: float = 7.5) -> list:
         One text per point.
     fontsize
         Label size in points.
+    zorder
+        Z-order of the labels.
 
     Returns
     -------
@@ -187,7 +250,7 @@ def label_points(ax, xs, ys, labels, *, fontsize: float = 7.5) -> list:
             ha="right" if dx < 0 else ("center" if dx == 0 else "left"),
             va="bottom",
             fontsize=fontsize,
-            zorder=6,
+            zorder=zorder,
         )
         ann.set_in_layout(False)
         out.append(ann)
@@ -287,7 +350,31 @@ def trend_grid(
         # the last call's footer carries its own note: rewrite it once for the whole grid
         style.finish_figure(fig, source_note=source_note, note=note, synthetic=synthetic)
     data = pd.concat(tables, ignore_index=True)
-    return style.PlotResult(fig, data, {"gap_years": summary}, kind="trend_grid")
+    return style.PlotResult(
+        fig,
+        data,
+        {"gap_years": summary, "title": title, "alt_text": _trend_alt(data, title, ics_name)},
+        kind="trend_grid",
+    )
+
+
+def _trend_alt(data: pd.DataFrame, title: str | None, ics_name: str) -> str:
+    """Alt text of :func:`trend_grid`: each indicator's years and the latest values of its lines."""
+    parts = [f"Line charts{': ' + title if title else ''}."]
+    for indicator, rows in data.groupby("indicator", sort=False):
+        rows = rows.dropna(subset=["value"])
+        if rows.empty:
+            parts.append(f"{indicator}: no data.")
+            continue
+        last = rows["year"].max()
+        latest = rows[rows["year"] == last]
+        values = ", ".join(f"{r.series} {r.value:.3g}" for r in latest.itertuples(index=False))
+        first = rows["year"].min()
+        parts.append(
+            f"{indicator}, {first}/{(first + 1) % 100:02d} to {last}/{(last + 1) % 100:02d}; "
+            f"in {last}/{(last + 1) % 100:02d}: {values}."
+        )
+    return " ".join(parts)
 
 
 # --- tile map --------------------------------------------------------------------------------
@@ -380,36 +467,23 @@ def ics_tile_map(
     from ..plots import tile_map
 
     if not synthetic:
-        return tile_map(values, value="value", footprint=footprint, highlight=highlight, **kwargs)
+        res = tile_map(values, value="value", footprint=footprint, highlight=highlight, **kwargs)
+        return _with_map_alt(res, values, highlight, kwargs)
     if icbs is None:
         raise InvalidParameterError("ics_tile_map: pass icbs= (the demo systems) for demo data")
     pos = demo_tile_positions(icbs, footprint)
     to_tile = dict(zip(pos["icb_code"], pos["layout_code"], strict=True))
     placed = values.assign(icb_code=values["icb_code"].map(to_tile))
+    demo_of = dict(zip(pos["layout_code"], pos["short_name"], strict=True))
     res = tile_map(
         placed,
         value="value",
         footprint=footprint,
         highlight=to_tile[highlight],
         synthetic=True,
+        tile_labels={code: _wrap(name) for code, name in demo_of.items()},
         **kwargs,
     )
-    # Relabel the tiles: _draw_tiles writes one label text per tile (plus one value text when
-    # values are shown), in the order of res.data; check that before touching anything.
-    per_tile = 2 if kwargs.get("show_values", True) else 1
-    texts = res.ax.texts
-    tiles = res.data.reset_index(drop=True)
-    demo_of = dict(zip(pos["layout_code"], pos["short_name"], strict=True))
-    if len(texts) < per_tile * len(tiles):
-        raise RuntimeError("tile_map drew fewer texts than tiles; the relabelling needs updating")
-    for i, tile in tiles.iterrows():
-        t = texts[per_tile * i]
-        if " ".join(t.get_text().split()) != " ".join(str(tile["short_name"]).split()):
-            raise RuntimeError(
-                f"tile_map text {t.get_text()!r} is not the label of tile {tile['icb_code']}; "
-                "the relabelling for demo systems needs updating"
-            )
-        t.set_text(_wrap(demo_of.get(tile["icb_code"], "")))
     layout_to_demo = dict(zip(pos["layout_code"], pos["icb_code"], strict=True))
     data = res.data.copy()
     data["layout_code"] = data["icb_code"]
@@ -422,18 +496,138 @@ def ics_tile_map(
     res.data = data
     res.summary["highlight"] = highlight
     res.summary["missing"] = [layout_to_demo.get(c, c) for c in res.summary.get("missing", [])]
+    return _with_map_alt(res, values, highlight, kwargs)
+
+
+def _with_map_alt(res, values: pd.DataFrame, highlight: str, kwargs: dict[str, Any]):
+    """Add the alt text of a tile map: the highlighted system's value and rank among all."""
+    label = kwargs.get("legend_label") or "value"
+    title = kwargs.get("title")
+    v = values.dropna(subset=["value"])
+    parts = [f"Tile map of England's systems{': ' + title if title else ''}, one tile each."]
+    mine = v[v["icb_code"] == highlight]
+    if mine.empty:
+        parts.append(f"{highlight} (outlined) has no value.")
+    else:
+        value = float(mine["value"].iloc[0])
+        rank = int((v["value"] > value).sum()) + 1
+        parts.append(
+            f"{highlight} (outlined): {label} {value:.1f}, {rank} of {len(v)} from the highest; "
+            f"range {v['value'].min():.1f} to {v['value'].max():.1f}."
+        )
+    res.summary["alt_text"] = " ".join(parts)
     return res
 
 
 # --- saving -------------------------------------------------------------------------------------
 
 
-def show(result, name: str, figures_dir: str | Path | None, *, dpi: int = 100):
-    """Save a chart under ``figures_dir`` (PNG + its data) and display the saved PNG.
+#: Body text size of the HTML report in CSS pixels (:data:`icsresearch.reports.display.REPORT_CSS`).
+BODY_FONT_PX = 14.0
 
-    The PNG is rendered once and shown in the notebook at the figure's size (the file has
-    ``dpi`` pixels per inch, so it stays sharp in the HTML). Without ``figures_dir`` the chart
-    is displayed directly and nothing is written.
+
+def display_width(result) -> int:
+    """The width (CSS pixels) at which a chart's base text is at least the report's body size.
+
+    A chart's text is :data:`~icsresearch.plots.style.BASE_FONT_SIZE` points on a figure of
+    ``width`` inches; shown ``w`` pixels wide, a point is ``w / (72 * width)`` pixels, so the
+    base text is :data:`BODY_FONT_PX` pixels at ``w = BODY_FONT_PX * 72 * width / BASE``. On a
+    narrower screen the image shrinks to the column (``max-width: 100%``).
+
+    Parameters
+    ----------
+    result
+        A chart (:class:`~icsresearch.plots.style.PlotResult`).
+    """
+    from ..plots.style import BASE_FONT_SIZE
+
+    width = result.size_inches()[0] if hasattr(result, "size_inches") else result.fig.get_figwidth()
+    return int(math.ceil(BODY_FONT_PX * 72 * width / BASE_FONT_SIZE))
+
+
+def chart_title(result) -> str:
+    """The title drawn on a chart (figure title, else the main axes' title), or ``""``.
+
+    Parameters
+    ----------
+    result
+        A chart (:class:`~icsresearch.plots.style.PlotResult`).
+    """
+    given = (result.summary or {}).get("title")
+    if isinstance(given, str) and given.strip():
+        return " ".join(given.split())
+    suptitle = getattr(result.fig, "_suptitle", None)
+    if suptitle is not None and suptitle.get_text().strip():
+        return " ".join(suptitle.get_text().split())
+    for ax in result.fig.axes:
+        for loc in ("left", "center", "right"):
+            text = ax.get_title(loc=loc).strip()
+            if text:
+                return " ".join(text.split())
+    return ""
+
+
+def alt_text(result, title: str | None = None) -> str:
+    """What a chart shows, in words, for the ``alt`` of its image.
+
+    The chart's own ``summary["alt_text"]`` (what the plotting function says this chart shows
+    for this system) when it has one; otherwise the chart's kind and title and the facts in its
+    summary a reader needs (SPC labels, funnel flags), never an empty or generic text.
+
+    Parameters
+    ----------
+    result
+        A chart (:class:`~icsresearch.plots.style.PlotResult`).
+    title
+        The chart's title (default: :func:`chart_title`).
+    """
+    summary = result.summary or {}
+    given = summary.get("alt_text")
+    if isinstance(given, str) and given.strip():
+        return " ".join(given.split())
+    title = title if title is not None else chart_title(result)
+    kinds = {
+        "funnel": "Funnel plot",
+        "spc": "Statistical process control chart",
+        "tile_map": "Tile map",
+        "choropleth": "Map",
+        "trend_grid": "Line charts",
+        "scatter": "Scatter plot",
+    }
+    kind = kinds.get(result.kind, "Chart")
+    parts = [f"{kind}: {title}." if title else f"{kind}."]
+    if summary.get("variation_label"):
+        parts.append(f"Latest month: {summary['variation_label']}.")
+    if summary.get("assurance_label"):
+        parts.append(f"Against the target: {summary['assurance_label']}.")
+    flags = summary.get("flag_counts")
+    if isinstance(flags, dict) and flags:
+        parts.append(
+            "Trusts by position against the limits: "
+            + ", ".join(f"{k} {v}" for k, v in flags.items())
+            + "."
+        )
+    return " ".join(parts)
+
+
+def show(
+    result,
+    name: str,
+    figures_dir: str | Path | None,
+    *,
+    number: int | None = None,
+    caption: str | None = None,
+    highlighted: str | None = None,
+    dpi: int = 100,
+):
+    """Save a chart under ``figures_dir`` (PNG + its data) and display it as a numbered figure.
+
+    The PNG is rendered once. The notebook output carries the PNG (for notebook viewers) and an
+    HTML ``<figure>`` (what the HTML report shows): the image with alt text saying what the
+    chart shows (:func:`alt_text`), at a width where its text is at least body size
+    (:func:`display_width`, shrinking to the page on a phone), a caption "Figure N. title" and a
+    link to the CSV of the data behind it. Without ``figures_dir`` the chart is displayed the
+    same way and nothing is written (no download link).
 
     Parameters
     ----------
@@ -442,7 +636,16 @@ def show(result, name: str, figures_dir: str | Path | None, *, dpi: int = 100):
     name
         File name without suffix, e.g. ``"funnel_ae"``.
     figures_dir
-        Folder for the files; ``""`` or ``None`` writes nothing.
+        Folder for the files; ``""`` or ``None`` writes nothing. A relative folder is also the
+        link from the HTML report (the batch runs the notebook in the report's folder).
+    number
+        The figure's number in the report ("Figure 3."); ``None`` for no number.
+    caption
+        The caption (default: the chart's title).
+    highlighted
+        What the chart highlights, added to the caption and the alt text, e.g.
+        ``"Juniperham & Yewmere's trusts in blue, labelled by code"`` (a chart drawn over a
+        shared base says only "this system" itself).
     dpi
         Resolution of the PNG.
 
@@ -451,14 +654,43 @@ def show(result, name: str, figures_dir: str | Path | None, *, dpi: int = 100):
     dict
         ``{"png": path, ...}`` as :meth:`PlotResult.save`, or ``{}`` when nothing was saved.
     """
-    from IPython.display import Image, display
+    from IPython.display import display
 
-    if not figures_dir:
-        display(result)
-        result.close()
-        return {}
-    written = result.save(Path(figures_dir) / name, dpi=dpi)
-    width_px = int(round(result.fig.get_figwidth() * 96))
-    display(Image(filename=str(written["png"]), width=width_px))
+    title = chart_title(result)
+    alt = alt_text(result, title)
+    if highlighted:
+        alt = f"{alt.rstrip('. ')}. {highlighted}."
+    width_px = display_width(result)
+    csv_href = None
+    if figures_dir:
+        written = result.save(Path(figures_dir) / name, dpi=dpi)
+        png = Path(written["png"]).read_bytes()
+        if not Path(figures_dir).is_absolute():
+            csv_href = (Path(figures_dir) / f"{name}.csv").as_posix()
+    else:
+        written = {}
+        png = result.png(dpi)
     result.close()
+    encoded = base64.b64encode(png).decode("ascii")
+    label = f"<b>Figure {number}.</b> " if number is not None else ""
+    text = (caption if caption is not None else title or name).rstrip(". ")
+    text = html.escape(f"{text}; {highlighted}" if highlighted else text)
+    link = (
+        f' <a class="icsr-data" href="{html.escape(csv_href, quote=True)}" download>'
+        "Download the data behind this chart (CSV)</a>"
+        if csv_href
+        else ""
+    )
+    anchor = f' id="figure-{number}"' if number is not None else ""
+    figure = (
+        f'<figure class="icsr-figure"{anchor}>'
+        f'<img src="data:image/png;base64,{encoded}" alt="{html.escape(alt, quote=True)}" '
+        f'width="{width_px}">'
+        f"<figcaption>{label}{text}.{link}</figcaption></figure>"
+    )
+    display(
+        {"text/html": figure, "image/png": encoded, "text/plain": alt},
+        raw=True,
+        metadata={"image/png": {"width": width_px}},
+    )
     return {k: str(v) for k, v in written.items()}
