@@ -44,6 +44,11 @@ def texts_of(nb) -> list[str]:
         for o in cell.get("outputs", []):
             if o["output_type"] == "stream":
                 out.append(o["text"])
+            if "image/png" in o.get("data", {}):
+                # a figure: its alt text (its data files are compared byte for byte; its HTML
+                # holds the PNG and a download link only when figures_dir is relative)
+                out.append(o["data"].get("text/plain"))
+                continue
             for mime in ("text/markdown", "text/html"):
                 if mime in o.get("data", {}):
                     out.append(o["data"][mime])
@@ -134,6 +139,15 @@ def test_2026_report_by_papermill_equals_the_batch_report_on_a_reused_kernel(tmp
     ):
         assert heading in html
     assert "rp.load_report_data" not in html and "Synthetic demo data" in html
+    # contents, numbered figures and tables, data links, the way back to the index
+    assert 'href="#section-4"' in html and 'id="section-4"' in html
+    assert "<b>Figure 1.</b>" in html and "Table 1. " in html
+    assert html.count("Download the data behind this chart (CSV)</a>") == len(pngs)
+    assert 'href="figures/funnel_ae.csv"' in html and 'href="../index.html"' in html
+    assert "No description has been provided" not in html
+    assert 'class="icsr-synthetic synthetic"' in html  # the banner styled as on the index
+    assert "Parameters of this report and verification of its inputs" in html
+    assert "Parameters: {" not in html and "change the parameters" not in html.lower()
 
 
 @pytest.mark.realdata

@@ -42,17 +42,79 @@ tr.failed td { background: #fdecee; }
 .status.unchanged { color: #425563; }
 .error { color: #8a1538; font-size: 0.9em; }
 a { color: #005eb8; }
+.table-box { overflow-x: auto; max-width: 100%; }
+th button { font: inherit; font-weight: bold; background: none; border: 0; padding: 0;
+            cursor: pointer; text-align: left; color: inherit; }
+th[aria-sort="ascending"] button::after { content: " \\25B2"; }
+th[aria-sort="descending"] button::after { content: " \\25BC"; }
+th .unit, dt .unit { display: block; font-weight: normal; color: #425563; font-size: 0.9em; }
+tr.england td { background: #f0f4f5; border-bottom: 2px solid #425563; }
+dl.definitions dt { font-weight: bold; margin-top: 0.6em; }
+dl.definitions dt .unit { display: inline; }
+dl.definitions dd { margin-left: 1.2em; }
 """
+
+#: Sorts the systems' rows when a column heading is clicked (no library, works offline): numbers
+#: by their ``data-sort`` value, text by locale; missing values last; the England row stays put.
+_SORT_JS = """
+(function () {
+  var table = document.getElementById('systems');
+  if (!table) return;
+  var body = table.querySelector('tbody.sortable');
+  var heads = table.querySelectorAll('thead th[data-type]');
+  heads.forEach(function (th, col) {
+    th.querySelector('button').addEventListener('click', function () {
+      var dir = th.getAttribute('aria-sort') === 'ascending' ? -1 : 1;
+      heads.forEach(function (h) { h.setAttribute('aria-sort', 'none'); });
+      th.setAttribute('aria-sort', dir === 1 ? 'ascending' : 'descending');
+      var num = th.getAttribute('data-type') === 'num';
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = a.cells[col], y = b.cells[col];
+        if (num) {
+          var p = parseFloat(x.getAttribute('data-sort')), q = parseFloat(y.getAttribute('data-sort'));
+          if (isNaN(p)) return isNaN(q) ? 0 : 1;
+          if (isNaN(q)) return -1;
+          return dir * (p - q);
+        }
+        return dir * x.textContent.localeCompare(y.textContent);
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
+  });
+})();
+"""
+
+#: Columns not in :mod:`icsresearch.indicators` (the pre-ICS compilations and the population):
+#: ``key -> (unit, definition)``.
+OTHER_DEFINITIONS = {
+    "population": ("people", "ONS mid-2019 population estimate for the system's area."),
+    "rtt_18wk_pct": (
+        "%",
+        "Referral to treatment: incomplete pathways waiting under 18 weeks at 31 March, as a "
+        "share of all incomplete pathways (the standard is 92%), the system's trusts pooled.",
+    ),
+    "shmi": (
+        "ratio",
+        "Summary Hospital-level Mortality Indicator: observed / expected deaths in hospital or "
+        "within 30 days of discharge, non-specialist acute trusts (1 = as expected).",
+    ),
+    "management_score": (
+        "score 0-100",
+        "NHS Staff Survey 2012-2018 management items (higher is better), respondents of the "
+        "system's trusts pooled.",
+    ),
+}
 
 #: Headline figures of the index (each report's ``headline``), one definition each
 #: (:mod:`icsresearch.indicators`); a column no report has a value for is left out.
 HEADLINE_COLUMNS = (
     ("population", "Population", ",.0f"),
-    ("ae_4hr_pct", "A&E within 4 h (%)", ".1f"),
-    ("ga_occupancy_pct", "G&A beds occupied (%)", ".1f"),
-    ("delayed_per_100_ga_beds", "Delayed discharges per 100 G&A beds", ".1f"),
-    ("staff_burnout_pct", "Staff burnt out (%)", ".1f"),
-    ("rtt_18wk_pct", "RTT within 18 wk (%)", ".1f"),
+    ("ae_4hr_pct", "A&E within 4 hours", ".1f"),
+    ("ga_occupancy_pct", "G&A beds occupied", ".1f"),
+    ("delayed_per_100_ga_beds", "Delayed discharges per 100 occupied G&A beds", ".1f"),
+    ("staff_burnout_pct", "Staff burnt out", ".1f"),
+    ("rtt_18wk_pct", "RTT within 18 weeks", ".1f"),
     ("shmi", "SHMI", ".3f"),
     ("management_score", "Management score", ".1f"),
 )
@@ -91,6 +153,58 @@ def _failed_attempt(out_dir: Path, code: str) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return m if isinstance(m, dict) else None
+
+
+def column_definition(key: str) -> tuple[str, str]:
+    """``(unit, definition)`` of an index column, from :mod:`icsresearch.indicators` or
+    :data:`OTHER_DEFINITIONS`.
+
+    Parameters
+    ----------
+    key
+        A key of :data:`HEADLINE_COLUMNS`.
+    """
+    if key in OTHER_DEFINITIONS:
+        return OTHER_DEFINITIONS[key]
+    from .. import indicators
+
+    ind = indicators.get(key)
+    return ind.unit, f"{ind.definition} England: {ind.england}"
+
+
+def footprint_changes(footprint: Any, source: Any) -> dict[str, str]:
+    """``code -> "new: from A, B"`` for the systems of the 2026 footprint formed from others.
+
+    Systems that are the same board in both footprints are left out; an empty dict for the
+    2022 footprint, or when the reference geography cannot be read.
+
+    Parameters
+    ----------
+    footprint
+        ``2022`` or ``2026``.
+    source
+        ``"real"`` or ``"demo"``.
+    """
+    if str(footprint) != "2026" or str(source) not in ("real", "demo"):
+        return {}
+    from .. import geography
+
+    try:
+        new = geography.icbs(2026, str(source))
+        old = geography.icbs(2022, str(source)).set_index("icb_code")["short_name"]
+    except Exception:  # the index is written even if the geography tables are unreadable
+        return {}
+    out = {}
+    for row in new.itertuples(index=False):
+        parts = [c for c in str(row.predecessors or "").split(";") if c]
+        if not parts or parts == [row.icb_code]:
+            continue
+        others = ", ".join(f"{old.get(c, c)} ({c})" for c in parts if c != row.icb_code)
+        if row.icb_code in parts:
+            out[row.icb_code] = f"boundary changed 1 April 2026: now also part of {others}"
+        else:
+            out[row.icb_code] = f"new 1 April 2026, formed from all or part of {others}"
+    return out
 
 
 def _fmt(value: Any, spec: str) -> str:
@@ -146,6 +260,17 @@ def write_index(
     synthetic = False
     params_seen = set()
     england: dict[str, Any] = {}
+    kinds = {
+        (str((manifests[c].get("parameters") or {}).get("footprint")),
+         str((manifests[c].get("parameters") or {}).get("source")))
+        for c in codes
+    }  # fmt: skip
+    # which systems the 2026 mergers made (a column only for an index of 2026 reports)
+    changes = (
+        footprint_changes(2026, next(iter(kinds))[1])
+        if len(kinds) == 1 and next(iter(kinds))[0] == "2026"
+        else None
+    )
     for code in codes:
         m = manifests[code]
         status = this_run.get(code) or m.get("status", "?")
@@ -162,8 +287,10 @@ def write_index(
         params_seen.add((p.get("source"), p.get("footprint"), p.get("year"), p.get("method")))
         synthetic = synthetic or bool(m.get("synthetic")) or p.get("source") == "demo"
         head = m.get("headline") or {}
-        if not england and head:
-            england = {k: head.get(f"england_{k}") for k, _, _ in columns}
+        if head:  # the first report with a value for a column gives England's
+            for k, _, _ in columns:
+                if england.get(k) is None:
+                    england[k] = head.get(f"england_{k}")
         system = m.get("system") or {}
         name = system.get("short_name") or system.get("icb_name") or ""
         region = system.get("region_name") or ""
@@ -194,31 +321,50 @@ def write_index(
             + "</td>",
         ]
         for key, _, spec in columns:
-            cells.append(f'<td class="num">{_fmt(head.get(key), spec)}</td>')
-        secs = (m.get("timings_seconds") or {}).get("total")
-        cells.append(f'<td class="num">{_fmt(secs, ".1f")}</td>')
+            value = head.get(key)
+            sort_key = "" if _fmt(value, "") == "-" else f"{float(value):.6g}"
+            cells.append(f'<td class="num" data-sort="{sort_key}">{_fmt(value, spec)}</td>')
+        if changes is not None:
+            cells.append(f"<td>{html.escape(changes.get(code, 'unchanged'))}</td>")
         cells.append(f"<td>{' · '.join(links)}</td>")
         rows.append(f'<tr class="{"failed" if failed else ""}">{"".join(cells)}</tr>')
 
-    header = "".join(
-        f"<th>{html.escape(str(h))}</th>"
-        for h in (
-            "Code",
-            "System",
-            "Region",
-            "Status",
-            *(f"{h} {years[k]}" if years.get(k) else h for k, h, _ in columns),
-            "Seconds",
-            "Files",
+    definitions = {k: column_definition(k) for k, _, _ in columns}
+    sortable = [("Code", "text"), ("System", "text"), ("Region", "text"), ("Status", "text")]
+    sortable += [
+        (f"{h} {years[k]}" if years.get(k) else h, "num", definitions[k]) for k, h, _ in columns
+    ]
+    if changes is not None:
+        sortable.append(("2026 footprint", "text"))
+    header = (
+        "".join(
+            f'<th aria-sort="none" data-type="{spec[1]}"'
+            + (f' title="{html.escape(spec[2][1], quote=True)}"' if len(spec) > 2 else "")
+            + f'><button type="button">{html.escape(spec[0])}</button>'
+            + (f'<span class="unit">{html.escape(spec[2][0])}</span>' if len(spec) > 2 else "")
+            + "</th>"
+            for spec in sortable
         )
+        + "<th>Files</th>"
     )
     eng_row = ""
     if england and any(v is not None for v in england.values()):
         eng_cells = "".join(
-            f'<td class="num">{_fmt(england.get(k), spec) if k != "population" else ""}</td>'
-            for k, _, spec in columns
+            f'<td class="num">{_fmt(england.get(k), spec)}</td>' for k, _, spec in columns
         )
-        eng_row = f"<tr><td></td><td><i>England</i></td><td></td><td></td>{eng_cells}<td></td><td></td></tr>"
+        eng_row = (
+            '<tr class="england"><td></td><td><b>England</b></td><td>all regions</td>'
+            f"<td>pooled, every NHS trust</td>{eng_cells}"
+            + ("<td></td>" if changes is not None else "")
+            + "<td></td></tr>"
+        )
+    column_notes = "".join(
+        f'<dt>{html.escape(h)} <span class="unit">({html.escape(definitions[k][0])})</span>'
+        f"</dt><dd>{html.escape(definitions[k][1])}"
+        + (f" Year: {html.escape(str(years[k]))}." if years.get(k) else "")
+        + "</dd>"
+        for k, h, _ in columns
+    )
     if len(params_seen) == 1:
         src, fp, year, method = next(iter(params_seen))
         fy = f"{year}/{(int(year) + 1) % 100:02d}" if year else "?"
@@ -266,17 +412,25 @@ def write_index(
 <h1>{html.escape(title)}</h1>
 <p class="meta">{html.escape(meta)} · index written {now} by icsresearch</p>
 {banner}{unverified_box}{failed_box}
-<table>
+<p class="meta">Click a column heading to sort (again to reverse); England stays on top.
+Hover a heading for its definition; all definitions are under the table.</p>
+<div class="table-box">
+<table id="systems">
 <thead><tr>{header}</tr></thead>
-<tbody>
-{eng_row}
+<tbody class="fixed">{eng_row}</tbody>
+<tbody class="sortable">
 {chr(10).join(rows)}
 </tbody></table>
+</div>
+<h2>Columns</h2>
+<dl class="definitions">{column_notes}</dl>
 <p class="meta">Headline figures are for the year in each column header, one definition each
 (icsresearch.indicators). England pools every NHS trust reporting the indicator (the sum of
-numerators over the sum of denominators), as each system pools its own trusts. Each report folder holds report.html, the executed notebook, figures/ (PNG and
-the data behind each chart) and manifest.json (parameters, input hashes, versions, git revision,
-timings).</p>
+numerators over the sum of denominators), as each system pools its own trusts; England's
+population is the sum of the systems'. Each report folder holds report.html, the executed
+notebook, figures/ (PNG and the data behind each chart) and manifest.json (parameters, input
+hashes, versions, git revision, timings).</p>
+<script>{_SORT_JS}</script>
 </body></html>
 """
     target = out_dir / "index.html"

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .. import provenance
+from .display import md
 from .params import ReportParameters
 
 #: Smallest share of a trust attributed to a system for it to count as one of its trusts.
@@ -909,7 +910,8 @@ def headline_figures(data: ReportData) -> dict[str, Any]:
     dict
         ``fy``; for each of :data:`HEADLINE_INDICATORS` the system's value, ``england_<col>``
         and ``<col>_fy`` (the year shown: A&E falls back to the nearest year with counts, the
-        2012-2019 compilations to 2018/19 at the latest); ``population``, ``n_trusts``.
+        2012-2019 compilations to 2018/19 at the latest); ``population``,
+        ``england_population`` (the sum over the footprint's systems), ``n_trusts``.
     """
     out: dict[str, Any] = {"fy": data.params.fy}
     for col in HEADLINE_INDICATORS:
@@ -919,6 +921,8 @@ def headline_figures(data: ReportData) -> dict[str, Any]:
         out[f"{col}_fy"] = summary["fy"]
     overview = system_overview(data)
     out["population"] = overview["population"]
+    latest = data.ics.sort_values("year").groupby("icb_code", sort=False)["population"].last()
+    out["england_population"] = float(latest.sum()) if latest.notna().any() else None
     out["n_trusts"] = overview["n_trusts"]
     return out
 
@@ -955,6 +959,20 @@ def key_points(data: ReportData) -> list[str]:
     elif p.year == start:
         points.append(
             "**Transition year.** ICSs were established on 1 July 2022, three months into 2022/23."
+        )
+    hist = compiled_year(data)
+    hist_fy = f"{hist}/{(hist + 1) % 100:02d}"
+    points.append(
+        f"**What this covers.** {md(data.name)} in the {p.footprint} footprint ({n} "
+        f"systems), trusts attributed by {p.method.replace('_', ' ')}: the ICS-era indicators "
+        f"for {p.fy}, monthly charts from April 2022, trends from 2012/13 and the pre-ICS "
+        f"comparisons for {hist_fy}."
+    )
+    if p.footprint == 2022 and p.year >= start:
+        points.append(
+            "**Earlier years grouped into 2022 systems.** ICSs were established on 1 July 2022: "
+            f"the trends before 2022/23 and the {hist_fy} comparisons group the trusts of the "
+            "time into the 2022 systems as if those had existed."
         )
     if data.synthetic:
         points.append(
