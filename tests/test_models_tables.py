@@ -245,3 +245,40 @@ def test_mixed_and_event_study_results_in_one_table():
     assert tab.loc[("Fixed effects: g", ""), "Event study"] == "Yes"
     assert tab.loc[("Marginal R\u00b2", ""), "Mixed"] == f"{mixed.rsquared['marginal']:.3f}"
     assert tab.loc[("t+0", "estimate"), "Mixed"] == ""
+
+
+# --- one model on its own: a journal table ------------------------------------------------------
+
+
+def test_a_single_result_displays_as_a_journal_table(models):
+    from icsresearch.models.results import format_p
+
+    res = models["Pooled"]
+    text = str(res)
+    rows = {line.split()[0]: line for line in text.splitlines() if line.startswith(("x1 ", "x2 "))}
+    for term in ("x1", "x2"):
+        b, se, p = res.params[term], res.bse[term], _p(res, term)
+        stars = "*" * (int(p < 0.1) + int(p < 0.05) + int(p < 0.01))
+        cells = rows[term].split()
+        assert cells[1] == f"{b:.3f}{stars}" and cells[2] == f"({se:.3f})"
+        assert cells[3] == (f"{p:.3f}" if p >= 0.0005 else "<0.001")
+    # p-values that round to zero are never printed as 0.000
+    assert format_p(0.0) == "<0.001" and format_p(1e-300) == "<0.001"
+    assert format_p(0.0004) == "<0.001" and format_p(0.0456) == "0.046"
+    assert "0.000 " not in text and " 0.0 " not in text
+    assert "Standard errors in parentheses; *** p<0.01, ** p<0.05, * p<0.1." in text
+    # the inference convention on one short line, with the reference distribution
+    line = next(x for x in text.splitlines() if x.startswith("Inference: "))
+    assert res.cov_type in line and f"t({res.df_resid:g}) p-values, 95% CIs." in line
+    # every R-squared shown is explained, and counts are integers
+    assert "R-squared: squared correlation of the outcome with the fitted values" in text
+    assert f"Observations           {res.nobs:,}" in text and f"{res.nobs:.1f}" not in text
+
+
+def test_a_single_result_html_has_a_labelled_dependent_variable_and_the_legend(models):
+    res = models["TWFE"]
+    page = res._repr_html_()
+    assert f"Dependent variable: {res.dependent}</caption>" in page
+    assert "<th style='text-align:right;padding:1px 10px'>(SE)</th>" in page
+    assert f"({res.bse['x1']:.3f})" in page and "p&lt;0.01" in page
+    assert "Inference: " in page and "<table>" in page

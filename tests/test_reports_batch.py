@@ -487,3 +487,70 @@ def test_a_kernel_whose_reset_fails_is_replaced_not_reused(tmp_path, monkeypatch
     workers = [manifest(out, c)["worker"] for c in ("ZQ01", "ZQ02")]
     assert [w["kernel_reused"] for w in workers] == [False, False]
     assert len({probe(out, c)["pid"] for c in ("ZQ01", "ZQ02")}) == 2
+
+
+def test_progress_names_each_system_and_stage_and_the_summary_says_where_to_look(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from icsresearch.reports.command import failure_logs, print_summary
+
+    nb = small_notebook(tmp_path / "small.ipynb", fail=("ZQ02",))
+    out = tmp_path / "out"
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=160, color_system=None)
+    result = run_batch(
+        ["ZQ01", "ZQ02"], source="demo", out=out, workers=1, notebook=nb, console=console
+    )
+    shown = screen.getvalue()
+    # each report gets a line with its code, its name and its stage while it runs
+    assert "ZQ01 Juniperham & Yewmere" in shown and "loading" in shown
+    assert "ZQ02 Ivelstow & Umberhithe" in shown
+    assert "reports 2/2, 1 failed" in shown
+
+    summary_screen = io.StringIO()
+    print_summary(result, Console(file=summary_screen, width=300, color_system=None))
+    summary = summary_screen.getvalue()
+    logs = failure_logs(result, result.outcomes[1])
+    assert logs == [out / "ZQ02" / "report.ipynb", out / "ZQ02" / "manifest.json"]
+    assert "1 report(s) written" in summary and "1 failed" in summary
+    assert str(logs[0]) in summary and "planted failure for ZQ02" in summary
+    assert f"Open the index: {out / 'index.html'}" in summary
+    failures = summary.split("Failed reports (1; the others are complete):")[1]
+    assert "failed ZQ02: RuntimeError: planted failure for ZQ02" in failures
+    assert f"traceback in the failing cell: {logs[0]}" in failures
+    assert f"manifest: {logs[1]}" in failures and "ZQ01" not in failures
+
+
+def test_each_report_announces_loading_executing_exporting_in_order(tmp_path, monkeypatch):
+    seen: list[tuple[str, str]] = []
+    shown = batch_mod._Progress.stage
+
+    def recording(self, code, stage):
+        seen.append((code, stage))
+        shown(self, code, stage)
+
+    monkeypatch.setattr(batch_mod._Progress, "stage", recording)
+    nb = small_notebook(tmp_path / "small.ipynb")
+    run_batch(["ZQ01", "ZQ02"], source="demo", out=tmp_path / "out", workers=1, notebook=nb)
+    for code in ("ZQ01", "ZQ02"):
+        assert [s for c, s in seen if c == code] == ["loading", "executing", "exporting"]
+    from icsresearch.reports import executor
+
+    assert executor._STAGE_LISTENER is None  # nobody listens once the batch is over
+
+
+def test_progress_records_stages_in_order_even_when_hidden():
+    bar = batch_mod._Progress(2, 0, "2 report(s)", False, None, {"ZQ01": "Juniperham"})
+    with bar:
+        for stage in batch_mod.STAGES:
+            bar.stage("ZQ01", stage)
+        bar.advance({"code": "ZQ01", "status": "ok"})
+    assert bar.history == [
+        ("ZQ01", "loading"),
+        ("ZQ01", "executing"),
+        ("ZQ01", "exporting"),
+        ("ZQ01", "ok"),
+    ]
+    assert (bar.done, bar.failed) == (1, 0)

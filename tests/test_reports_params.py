@@ -169,3 +169,92 @@ def test_real_codes_of_both_footprints():
     with pytest.raises(InvalidParameterError, match="Cheshire & Merseyside"):
         validate_report_parameters("D7T5G", 2022, "real")
     assert len(valid_codes(2022, "real")) == 42 and len(valid_codes(2026, "real")) == 36
+
+
+def _message(code, footprint, source):
+    with pytest.raises(UnknownCodeError) as err:
+        validate_report_parameters(code, footprint, source)
+    message = str(err.value)
+    assert message.splitlines()[-1].lstrip().startswith("Fix: ")  # one error, ending in the fix
+    return message
+
+
+def test_codes_ignore_case_and_near_misses_get_a_did_you_mean():
+    assert validate_report_parameters("zq07", 2022, "demo").ics_code == "ZQ07"
+    message = _message("ZQ7", 2022, "demo")
+    assert "'ZQ7': did you mean ZQ07 (" in message
+    # a name, or part of one, finds the system's code
+    message = _message("juniperham", 2022, "demo")
+    assert "did you mean ZQ01 (Juniperham & Yewmere)?" in message
+    assert "Fix: use --ics ZQ01;" in message
+    assert "`icsresearch codes --footprint 2022 --source demo`" in message
+
+
+def test_a_real_code_with_demo_data_says_to_add_source_real(monkeypatch):
+    real = pd.DataFrame(
+        {
+            "icb_code": ["QE1"],
+            "short_name": ["Lancashire & South Cumbria"],
+            "icb_name": ["NHS Lancashire and South Cumbria Integrated Care Board"],
+            "predecessors": ["QE1"],
+        }
+    )
+    original = geography.icbs
+    monkeypatch.setattr(
+        geography,
+        "icbs",
+        lambda footprint=2022, source="real": (
+            real if source == "real" else original(footprint, source)
+        ),
+    )
+    message = _message("qe1", 2022, "demo")
+    assert "QE1 (Lancashire & South Cumbria) is a real NHS ICB, but these are demo data" in message
+    assert 'Fix: add --source real (Python: source="real")' in message
+    message = _message("ZQ01", 2022, "real")
+    assert "fictional system of the demo data" in message and "add --source demo" in message
+
+
+def test_a_2022_code_in_the_2026_footprint_names_the_board_it_became():
+    demo26 = geography.icbs(2026, "demo").set_index("icb_code")
+    merged_into = "ZN01"
+    first, second = demo26.loc[merged_into, "predecessors"].split(";")
+    message = _message(first.lower(), 2026, "demo")
+    assert f"{first} (" in message and "(2022 footprint) became part of ZN01 (" in message
+    assert "on 1 April 2026" in message
+    assert "Fix: use --ics ZN01, or --footprint 2022 for the system as it was" in message
+    # and the other way round: a board that exists from April 2026 only
+    message = _message("ZN01", 2022, "demo")
+    assert (
+        f"a board of the 2026 footprint (from 1 April 2026; it covers the 2022 systems {first}, {second})"
+        in message
+    )
+    assert "Fix: add --footprint 2026" in message
+
+
+def test_the_batch_names_every_unknown_code_with_its_hint_in_one_error():
+    with pytest.raises(UnknownCodeError) as err:
+        plan(["zq1", "ZN02", "ZQ03"], source="demo")
+    message = str(err.value)
+    assert err.value.codes == ("zq1", "ZN02")
+    assert message.startswith("'zq1', 'ZN02': not ICS (ICB) codes in the 2022 footprint")
+    assert "  - 'zq1': did you mean ZQ01 (" in message
+    assert "  - ZN02 (" in message and "board of the 2026 footprint" in message
+    assert "for 'ZN02', add --footprint 2026" in message.splitlines()[-1]
+
+
+def test_a_real_code_with_demo_data_is_recognised_without_the_real_files(monkeypatch):
+    from icsresearch.errors import DataUnavailableError
+
+    original = geography.icbs
+
+    def offline(footprint=2022, source="real"):
+        if source == "real":
+            raise DataUnavailableError("no real files on this machine")
+        return original(footprint, source)
+
+    monkeypatch.setattr(geography, "icbs", offline)
+    message = _message("qe1", 2022, "demo")
+    assert "QE1 looks like a real NHS ICB code, but these are demo data" in message
+    assert 'Fix: add --source real (Python: source="real")' in message
+    # a 2026 board's code is known from the project's own table
+    assert "looks like a real NHS ICB code" in _message("D7T5G", 2022, "demo")

@@ -299,29 +299,43 @@ def panel_build(
         Path,
         typer.Option(
             "--out",
+            metavar="FILE",
             help="Output file: .csv or .parquet (with OUT.manifest.json beside it). A file there "
             "that icsresearch did not write is never overwritten.",
         ),
     ],
     level: Annotated[
-        str, typer.Option(help="trust-year or ICS-year panel: trust or ics.")
+        str, typer.Option(metavar="trust|ics", help="trust-year or ICS-year panel.")
     ] = "trust",
     source: Annotated[
         str,
         typer.Option(
-            help="real (published files; set ICSRESEARCH_MIRROR offline) or demo (synthetic)."
+            metavar="real|demo",
+            help="real (published files; set ICSRESEARCH_MIRROR offline) or demo (synthetic).",
         ),
     ] = "real",
-    footprint: Annotated[str, typer.Option(help="ICS footprint: 2022 (42) or 2026 (36).")] = "2022",
+    footprint: Annotated[
+        str, typer.Option(metavar="2022|2026", help="ICS footprint: 2022 (42) or 2026 (36).")
+    ] = "2022",
     method: Annotated[
-        str, typer.Option(help="Trust-to-ICS method: headquarters, catchment or ae_activity.")
+        str,
+        typer.Option(
+            metavar="headquarters|catchment|ae_activity", help="How trusts are shared among ICSs."
+        ),
     ] = "headquarters",
     trust_type: Annotated[
         list[str] | None,
-        typer.Option("--trust-type", help="Keep only this trust type (repeatable)."),
+        typer.Option(
+            "--trust-type",
+            metavar="TYPE",
+            help="Keep only this trust type (repeatable), e.g. 'acute non-specialist'.",
+        ),
     ] = None,
 ) -> None:
-    """Build a panel and write it with a manifest (inputs, hashes, versions, parameters)."""
+    """Build a panel and write it with a manifest (inputs, hashes, versions, parameters).
+
+    Example: icsresearch panel build --level ics --footprint 2026 --out ics_2026.csv
+    """
     from ._atomic import OutputRecord, check_output_file
     from .options import Footprint, Level, Source, TrustIcsMethod, check
     from .panel import ics_year_panel, trust_year_panel
@@ -357,12 +371,14 @@ def panel_build(
 
 @app.command("demo")
 def demo(
-    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("outputs/demo"),
-    workers: Annotated[int, typer.Option(help="Workers for the report batch.")] = 2,
+    out: Annotated[Path, typer.Option(metavar="DIR", help="Output folder.")] = Path("outputs/demo"),
+    workers: Annotated[int, typer.Option(metavar="N", help="Workers for the report batch.")] = 2,
 ) -> None:
     """Run the main job on the embedded synthetic demo data (no network needed).
 
     Writes the demo panels, then the 42 per-ICS reports (``<out>/reports/``) and their index.
+
+    Example: icsresearch demo --out outputs/demo --workers 2
     """
     from ._atomic import RECORD_NAME, OutputRecord, check_output_dir
     from .demo import PLANTED
@@ -485,11 +501,82 @@ def demo(
 
 @app.command("version")
 def version() -> None:
-    """Print the package version and the versions of the libraries it relies on."""
+    """Print the package version and the versions of the libraries it relies on.
+
+    Example: icsresearch version
+    """
     from .provenance import describe_environment
 
     for key, value in describe_environment().items():
         console.print(f"{key}: {value}", highlight=False)
+
+
+@app.command("codes")
+def codes(
+    footprint: Annotated[
+        str,
+        typer.Option(metavar="2022|2026", help="ICS footprint: 2022 (42 ICBs) or 2026 (36)."),
+    ] = "2022",
+    source: Annotated[
+        str,
+        typer.Option(
+            metavar="real|demo",
+            help="real (the NHS ICBs; set ICSRESEARCH_MIRROR offline) or demo (fictional).",
+        ),
+    ] = "real",
+) -> None:
+    """List the ICS (ICB) codes of a footprint: code, name, region and, for 2026, what it replaced.
+
+    The codes are what `icsresearch reports --ics CODE` takes.
+
+    Example: icsresearch codes --footprint 2026 --source demo
+    """
+    from . import geography
+    from .options import Footprint, Source, check
+
+    fp = check("footprint", footprint, Footprint)
+    src = check("source", source, Source)
+    table = geography.icbs(fp, src)
+    earlier = geography.icbs(2022, src) if fp == 2026 else None
+    names_2022 = (
+        dict(zip(earlier["icb_code"], earlier["short_name"], strict=True))
+        if earlier is not None
+        else {}
+    )
+    if src == "demo":  # said before the table, whatever the terminal's width
+        console.print(
+            f"[yellow]synthetic demo data[/]: {len(table)} fictional systems, not NHS bodies.",
+            highlight=False,
+        )
+    out = Table(title=f"ICS (ICB) codes, {fp} footprint: {len(table)} systems")
+    for column in ("code", "name", "region") + (
+        ("replaced (2022 footprint)",) if fp == 2026 else ()
+    ):
+        out.add_column(column, overflow="fold")
+    # a 2022 system split in April 2026 feeds several boards: each took part of it
+    feeds: dict[str, int] = {}
+    for preds in table["predecessors"]:
+        for p in str(preds).split(";"):
+            feeds[p] = feeds.get(p, 0) + 1
+    for row in table.itertuples(index=False):
+        cells = [row.icb_code, row.short_name, row.region_name]
+        if fp == 2026:
+            preds = str(row.predecessors).split(";")
+            cells.append(
+                "unchanged"
+                if preds == [row.icb_code]
+                else ", ".join(
+                    f"{p} {names_2022.get(p, '')}".strip() + (" (part)" if feeds[p] > 1 else "")
+                    for p in preds
+                )
+            )
+        out.add_row(*cells)
+    console.print(out)
+    if fp == 2026:
+        console.print(
+            "(part): a 2022 system split in April 2026 among several boards, by local authority.",
+            highlight=False,
+        )
 
 
 def _register_command_modules() -> None:

@@ -22,6 +22,42 @@ _R2_LABELS = {
     "within_adj": "Adjusted R-squared (within)",
 }
 
+#: What each R-squared variant measures, said under a result's table.
+R2_EXPLAINED = {
+    "r2": "squared correlation of the outcome with the fitted values, on the data as the "
+    "estimator transformed them (demeaned for within models; the usual R-squared for OLS)",
+    "adj_r2": "that R-squared penalised for the number of regressors",
+    "within": "Stata's: squared correlation of x'b with the outcome, both demeaned by unit "
+    "(variation over time within units)",
+    "between": "Stata's: squared correlation of the unit averages of x'b and of the outcome",
+    "overall": "Stata's: squared correlation of x'b with the raw outcome",
+    "pseudo": "McFadden's 1 - log-likelihood / null log-likelihood; not a share of variance, "
+    "and smaller than an OLS R-squared for a similar fit",
+    "within_adj": "within R-squared penalised for the number of regressors",
+    "marginal": "variance explained by the fixed part of the mixed model (Nakagawa)",
+    "conditional": "variance explained by the fixed and random parts together (Nakagawa)",
+}
+#: Star thresholds of a single result's display: * p<0.1, ** p<0.05, *** p<0.01.
+STARS = (0.1, 0.05, 0.01)
+
+
+def format_p(p: float) -> str:
+    """A p-value for display: three decimals, ``<0.001`` below that (never ``0.000``).
+
+    Parameters
+    ----------
+    p
+        The p-value.
+
+    Examples
+    --------
+    >>> format_p(1e-12), format_p(0.0456)
+    ('<0.001', '0.046')
+    """
+    if p is None or not np.isfinite(p):
+        return ""
+    return "<0.001" if p < 0.0005 else f"{p:.3f}"
+
 
 @dataclass
 class RegressionResult:
@@ -259,12 +295,78 @@ class RegressionResult:
             rows.append(("Fixed effects", ", ".join(self.fixed_effects)))
         return rows
 
+    def _journal(self, alpha: float | None = None) -> tuple[list[list[str]], list[str]]:
+        """The estimates as a journal prints them, and the notes under them.
+
+        Rows: term, estimate with stars, (SE), p-value (``<0.001``, never ``0.000``) and the
+        confidence interval. Notes: what the parentheses and stars mean, the inference in one
+        line, what each R-squared shown measures, then the result's warnings.
+        """
+        from .tables import _num  # tables imports this module: imported when first displayed
+
+        a = self.alpha if alpha is None else alpha
+        rows = []
+        for r in self.tidy(a).itertuples(index=False):
+            stars = "*" * sum(r.p_value < lv for lv in STARS) if np.isfinite(r.p_value) else ""
+            rows.append(
+                [
+                    str(r.term),
+                    _num(r.estimate, 3) + stars,
+                    f"({_num(r.se, 3)})",
+                    format_p(r.p_value),
+                    f"[{_num(r.ci_low, 3)}, {_num(r.ci_high, 3)}]",
+                ]
+            )
+        notes = [
+            "Standard errors in parentheses; "
+            + ", ".join(f"{'*' * (i + 1)} p<{lv:g}" for i, lv in reversed(list(enumerate(STARS))))
+            + ".",
+            self.inference_line(a),
+        ]
+        for key, value in self.rsquared.items():
+            if value is not None and np.isfinite(value) and key in R2_EXPLAINED:
+                notes.append(f"{_R2_LABELS.get(key, key)}: {R2_EXPLAINED[key]}.")
+        notes += [f"Note: {w}" for w in self.warnings]
+        return rows, notes
+
+    def inference_line(self, alpha: float | None = None) -> str:
+        """The inference convention in one short line, e.g. ``Inference: clustered by trust_code
+        (plm 'sss'); t(128) p-values, 95% CIs.``
+
+        Parameters
+        ----------
+        alpha
+            Significance level of the intervals (default: the result's ``alpha``).
+        """
+        a = self.alpha if alpha is None else alpha
+        if self.dist == "t" and self.df_resid is not None and np.isfinite(self.df_resid):
+            reference = f"t({self.df_resid:g})"
+        elif self.dist == "t":
+            reference = "t (degrees of freedom per coefficient)"
+        else:
+            reference = "normal (z)"
+        return f"Inference: {self.cov_type}; {reference} p-values, {(1 - a) * 100:g}% CIs."
+
     def summary(self, alpha: float | None = None) -> str:
-        """A plain-text summary table."""
+        """A plain-text summary: the model's facts, then the estimates as a journal table.
+
+        Parameters
+        ----------
+        alpha
+            Significance level of the intervals (default: the result's ``alpha``).
+        """
         head = "\n".join(f"{k:<22} {v}" for k, v in self._header())
-        body = self.tidy(alpha).set_index("term").to_string(float_format=lambda x: f"{x:.4g}")
-        notes = "".join(f"\nNote: {w}" for w in self.warnings)
-        return f"{head}\n{'-' * 72}\n{body}{notes}"
+        rows, notes = self._journal(alpha)
+        a = self.alpha if alpha is None else alpha
+        titles = ["", "Estimate", "(SE)", "p", f"{(1 - a) * 100:g}% CI"]
+        widths = [max(len(row[j]) for row in [titles, *rows]) for j in range(len(titles))]
+        lines = [
+            f"{cells[0]:<{widths[0]}}"
+            + "".join(f"  {c:>{w}}" for c, w in zip(cells[1:], widths[1:], strict=True))
+            for cells in [titles, *rows]
+        ]
+        rule = "-" * max(72, len(lines[0]))
+        return "\n".join([head, rule, lines[0], rule, *lines[1:], rule, *notes])
 
     def __repr__(self) -> str:
         return self.summary()
@@ -273,13 +375,35 @@ class RegressionResult:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        head = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+        e = html.escape
+        rows, notes = self._journal()
+        facts = "".join(
+            f"<tr><th style='text-align:left;padding:0 10px 0 0'>{e(k)}</th>"
+            f"<td style='text-align:left'>{e(str(v))}</td></tr>"
             for k, v in self._header()
         )
-        body = self.tidy().set_index("term").to_html(float_format=lambda x: f"{x:.4g}", border=0)
-        notes = "".join(f"<p><em>Note: {html.escape(w)}</em></p>" for w in self.warnings)
-        return f"<div><table>{head}</table>{body}{notes}</div>"
+        cell = "text-align:right;padding:1px 10px"
+        head = "".join(
+            f"<th style='{cell}'>{e(t)}</th>"
+            for t in ("Estimate", "(SE)", "p", f"{(1 - self.alpha) * 100:g}% CI")
+        )
+        body = "".join(
+            f"<tr><td style='text-align:left;padding:1px 10px'>{e(r[0])}</td>"
+            + "".join(f"<td style='{cell}'>{e(c)}</td>" for c in r[1:])
+            + "</tr>"
+            for r in rows
+        )
+        rule = "border-top:2px solid #231f20;border-bottom:2px solid #231f20"
+        return (
+            f"<div><table>{facts}</table>"
+            f"<table class='icsresearch-result' style='border-collapse:collapse;{rule};"
+            "font-variant-numeric:tabular-nums;margin-top:6px'>"
+            f"<caption style='text-align:left;font-weight:bold'>Dependent variable: "
+            f"{e(self.dependent)}</caption>"
+            f"<thead><tr style='border-bottom:1px solid #231f20'><th></th>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table>"
+            f"<p style='font-size:85%;margin-top:4px'>{'<br>'.join(e(n) for n in notes)}</p></div>"
+        )
 
     def to_markdown(self, alpha: float | None = None) -> str:
         """A Markdown table of the estimates with the header facts above it."""

@@ -40,6 +40,7 @@ import os
 import re
 import shutil
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -51,13 +52,20 @@ from urllib.parse import urlsplit
 from .._atomic import OutputRecord, check_output_dir, sha256_file
 from ..errors import (
     DataFileError,
+    IcsResearchError,
     InvalidParameterError,
     KernelError,
     OutputPathError,
     UnknownCodeError,
 )
 from ..options import Footprint, Source, TrustIcsMethod, check, check_bool
-from .params import DEFAULT_YEAR, shorten, valid_codes, validate_report_parameters
+from .params import (
+    DEFAULT_YEAR,
+    shorten,
+    unknown_codes_message,
+    valid_codes,
+    validate_report_parameters,
+)
 
 #: Loggers that would otherwise print a line per cell or per task.
 _NOISY_LOGGERS = (
@@ -789,8 +797,6 @@ def plan(
     footprint, source, year, method
         Report parameters.
     """
-    from .. import geography
-
     src = check("source", source, Source)
     fp = check("footprint", footprint, Footprint)
     check("method", method, TrustIcsMethod)
@@ -810,20 +816,7 @@ def plan(
         except UnknownCodeError as exc:  # collect them all, then name them in one message
             bad.extend(exc.codes)
     if bad:
-        table = geography.icbs(fp, src)
-        valid = ", ".join(
-            f"{c} ({n})" for c, n in zip(table["icb_code"], table["short_name"], strict=True)
-        )
-        named = ", ".join(shorten(b) for b in bad[:10]) + (
-            f" and {len(bad) - 10} more" if len(bad) > 10 else ""
-        )
-        raise UnknownCodeError(
-            tuple(bad),
-            fp,
-            src,
-            f"{named}: not ICS (ICB) codes in the {fp} footprint ({src} data). Valid codes: "
-            f"{valid}",
-        )
+        raise UnknownCodeError(tuple(bad), fp, src, unknown_codes_message(tuple(bad), fp, src))
     seen, unique = set(), []
     for p in good:  # "qyg" and "QYG" are the same system
         if p.ics_code not in seen:
@@ -1064,7 +1057,11 @@ def run_batch(
         )
         interrupted = False
         try:
-            with _Progress(len(params), len(outcomes), label, progress, console) as bar:
+            names = system_names(params[0].footprint, params[0].source)
+            with (
+                _Progress(len(params), len(outcomes), label, progress, console, names) as bar,
+                _stage_listener(bar),
+            ):
                 if address:
                     _run_dask(tasks, address, outcomes, bar, connect_timeout, finished)
                 else:
@@ -1100,58 +1097,152 @@ def run_batch(
     )
 
 
-class _Progress:
-    """A rich progress bar (or nothing), counting finished reports and failures."""
+#: What a running report is doing, in the words of the progress display: ``loading`` (a kernel
+#: started or reset, the notebook parameterised, the data read), ``executing`` (the notebook's
+#: cells), ``exporting`` (the executed notebook, HTML, figures and manifest written).
+STAGES = ("loading", "executing", "exporting")
 
-    def __init__(self, total: int, done: int, label: str, enabled: bool, console):
+
+def system_names(footprint: int, source: str) -> dict[str, str]:
+    """ICS code -> short name for the progress display (empty when the tables cannot be read).
+
+    Parameters
+    ----------
+    footprint
+        2022 or 2026.
+    source
+        ``"real"`` or ``"demo"``.
+    """
+    from .. import geography
+
+    try:
+        table = geography.icbs(footprint, source)
+    except (IcsResearchError, OSError):  # names are a courtesy: the codes alone still work
+        return {}
+    return dict(zip(table["icb_code"], table["short_name"], strict=True))
+
+
+class _Progress:
+    """The batch's progress: one overall bar, and one line per running report naming the system
+    and its stage (:data:`STAGES`), shown from the moment a worker picks the report up.
+
+    ``history`` keeps every ``(code, stage)`` change, also when the display is off.
+    """
+
+    def __init__(
+        self,
+        total: int,
+        done: int,
+        label: str,
+        enabled: bool,
+        console,
+        names: Mapping[str, str] | None = None,
+    ):
         self.enabled = enabled
         self.total, self.done, self.failed = total, done, 0
         self.label = label
+        self.names = dict(names or {})
+        self.history: list[tuple[str, str]] = []
         self._console = console
         self._progress = None
+        self._running: dict[str, Any] = {}  # code -> rich task id
+        self._lock = threading.Lock()
 
     def __enter__(self):
         if self.enabled:
             from rich.console import Console
             from rich.progress import (
                 BarColumn,
-                MofNCompleteColumn,
                 Progress,
                 TextColumn,
                 TimeElapsedColumn,
-                TimeRemainingColumn,
             )
 
             self._progress = Progress(
-                TextColumn("[bold]reports[/]"),
-                BarColumn(),
-                MofNCompleteColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(bar_width=24),
                 TextColumn("{task.fields[state]}"),
                 TimeElapsedColumn(),
-                TextColumn("eta"),
-                TimeRemainingColumn(),
                 console=self._console or Console(stderr=True),
                 transient=False,
             )
             self._progress.start()
             self._task = self._progress.add_task(
-                "reports", total=self.total, completed=self.done, state=self.label
+                self._overall(), total=self.total, completed=self.done, state=self.label
             )
+            self._progress.refresh()  # on screen now, before the first kernel has started
         return self
 
+    def _overall(self) -> str:
+        failed = f", [red]{self.failed} failed[/]" if self.failed else ""
+        return f"[bold]reports[/] {self.done}/{self.total}{failed}"
+
+    def stage(self, code: str, stage: str) -> None:
+        """Show that report ``code`` entered ``stage`` (``loading``, ``executing``, ``exporting``).
+
+        Parameters
+        ----------
+        code
+            ICS code of the report.
+        stage
+            One of :data:`STAGES`.
+        """
+        from rich.markup import escape
+
+        with self._lock:
+            self.history.append((code, stage))
+            if self._progress is None:
+                return
+            if code not in self._running:
+                name = self.names.get(code, "")
+                self._running[code] = self._progress.add_task(
+                    escape(f"  {code} {name}".rstrip()), total=None, state=stage
+                )
+            else:
+                self._progress.update(self._running[code], state=stage)
+            self._progress.refresh()
+
     def advance(self, outcome: dict[str, Any]) -> None:
-        self.done += 1
-        self.failed += outcome["status"] == "failed"
-        if self._progress is not None:
-            state = f"last {outcome['code']}" + (
-                f" · [red]{self.failed} failed[/]" if self.failed else ""
+        """Count a finished report and drop its line.
+
+        Parameters
+        ----------
+        outcome
+            The report's outcome (``code`` and ``status``).
+        """
+        with self._lock:
+            self.done += 1
+            self.failed += outcome["status"] == "failed"
+            self.history.append((outcome["code"], outcome["status"]))
+            if self._progress is None:
+                return
+            running = self._running.pop(outcome["code"], None)
+            if running is not None:
+                self._progress.remove_task(running)
+            state = f"last {outcome['code']} {outcome['status']}"
+            self._progress.update(
+                self._task, completed=self.done, description=self._overall(), state=state
             )
-            self._progress.update(self._task, completed=self.done, state=state)
 
     def __exit__(self, *exc):
         if self._progress is not None:
+            for running in self._running.values():  # interrupted: no stale "executing" lines
+                self._progress.remove_task(running)
+            self._running.clear()
             self._progress.stop()
         return False
+
+
+@contextlib.contextmanager
+def _stage_listener(bar: _Progress):
+    """Let the executor report each stage (loading, executing, exporting) to ``bar``."""
+    from .executor import set_stage_listener
+
+    set_stage_listener(bar.stage)
+    try:
+        yield
+    finally:
+        set_stage_listener(None)
 
 
 def _failure(task, exc: BaseException) -> dict[str, Any]:
@@ -1179,6 +1270,7 @@ def _run_local(
         return
     n = min(workers, len(tasks))
     pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="icsr-report")
+
     try:
         pending = {pool.submit(execute_report, t): t for t in tasks}
         while pending:

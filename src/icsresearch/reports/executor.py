@@ -496,6 +496,31 @@ POOL = KernelPool()
 #: Set when a batch is interrupted: reports still running are dropped, never renamed into place.
 CANCELLED = threading.Event()
 
+#: Who hears which stage a report is in (the batch's progress display); ``None`` when nobody asks.
+#: Module state because the executor runs on the batch's own threads; Dask workers run in other
+#: processes, where nobody listens and the batch shows the report as running until it returns.
+_STAGE_LISTENER: Any = None
+
+
+def set_stage_listener(listener) -> None:
+    """Call ``listener(code, stage)`` as each report enters a stage (``None`` stops it).
+
+    Parameters
+    ----------
+    listener
+        A callable taking the ICS code and one of ``"loading"``, ``"executing"``,
+        ``"exporting"``, or ``None``.
+    """
+    global _STAGE_LISTENER
+    _STAGE_LISTENER = listener
+
+
+def _stage(code: str, stage: str) -> None:
+    listener = _STAGE_LISTENER
+    if listener is not None:
+        with contextlib.suppress(Exception):  # a display problem never fails a report
+            listener(code, stage)
+
 
 # --- executing one report ----------------------------------------------------------------------
 
@@ -769,6 +794,7 @@ def execute_report(task: ReportTask | dict[str, Any]) -> dict[str, Any]:
     kernel = None
     reused = False
     prior_runs = 0
+    _stage(task.code, "loading")
     try:
         kernel, reused = POOL.acquire(
             task.kernel_name, staging_root, task.env, reuse=not task.fresh_kernel
@@ -788,6 +814,7 @@ def execute_report(task: ReportTask | dict[str, Any]) -> dict[str, Any]:
         # into the report folder afterwards.
         shutil.rmtree(kernel.cwd / "figures", ignore_errors=True)
         nb = _parameterise(task, "figures")
+        _stage(task.code, "executing")
         try:
             kernel.call(_run_notebook, kernel, nb, task.cell_timeout)
         finally:
@@ -816,6 +843,7 @@ def execute_report(task: ReportTask | dict[str, Any]) -> dict[str, Any]:
                 POOL.release(kernel)
 
     # --- write the report folder ----------------------------------------------------------
+    _stage(task.code, "exporting")
     t0 = time.perf_counter()
     summary = _summary_from(nb) if nb is not None else {}
     cells = _cell_seconds(nb) if nb is not None else 0.0
