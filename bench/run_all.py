@@ -13,7 +13,15 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("import", "panel_build", "panel_fit", "collapsed_glm", "reports", "few_clusters")
+ORDER = (
+    "import",
+    "panel_build",
+    "panel_fit",
+    "collapsed_glm",
+    "reports",
+    "shared_layers",
+    "few_clusters",
+)
 
 
 def main(argv: list[str]) -> int:

@@ -6,8 +6,8 @@ that can share its drawing describes itself as a :class:`Layers`: a *base* (ever
 highlight, built by ``build_base``) named by a digest of everything it depends on, and a
 *highlight* (``add_highlight``) drawn on top. The base is laid out and rendered once per
 process and its pixels kept (:func:`render_png`); each chart after that restores those pixels
-and draws only its highlight artists (matplotlib's blitting), then writes the PNG with the same
-call ``savefig`` uses.
+and draws only its highlight artists (matplotlib's blitting), then writes the PNG with the
+encoder every chart uses (:func:`icsresearch.plots.style.encode_png`).
 
 Why the pixels are the same as drawing the whole figure: the highlight artists take no part in
 the layout (``set_in_layout(False)``) and are drawn after every base artist, as their z-order
@@ -23,7 +23,6 @@ adds a colour bar or resizes it calls ``fig.set_layout_engine("constrained")`` f
 
 from __future__ import annotations
 
-import io
 import os
 import threading
 from collections import OrderedDict
@@ -213,8 +212,6 @@ def render_png(layers: Layers, dpi: float) -> bytes:
     dpi
         Resolution; a base is kept per resolution.
     """
-    import matplotlib as mpl
-
     base = _base(layers, dpi)
     with base.lock:
         base.canvas.restore_region(base.background)
@@ -234,14 +231,6 @@ def render_png(layers: Layers, dpi: float) -> bytes:
         finally:
             for artist in artists:
                 artist.remove()
-    out = io.BytesIO()
-    # the call FigureCanvasAgg.print_png makes, so the file is the one savefig would write
-    mpl.image.imsave(
-        out,
-        pixels,
-        format="png",
-        origin="upper",
-        dpi=dpi,
-        metadata={"Software": f"Matplotlib version{mpl.__version__}, https://matplotlib.org/"},
-    )
-    return out.getvalue()
+    from .style import encode_png
+
+    return encode_png(pixels, dpi)

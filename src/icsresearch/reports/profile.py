@@ -613,11 +613,20 @@ def trend_series(data: ReportData, column: str) -> dict[str, pd.DataFrame]:
 
 
 def _panel_years(data: ReportData) -> list[int]:
-    """Years with any indicator published (the demo has a 2019 row with covariates only)."""
-    t = data.trusts
-    cols = ["ae_4hr_pct", "rtt_18wk_pct", "shmi", "managers_fte", "ga_occupancy_pct"]
-    has = t[cols].notna().any(axis=1)
-    return sorted(int(y) for y in t.loc[has, "year"].unique())
+    """Years with any indicator published (the demo has a 2019 row with covariates only).
+
+    Computed once per report (a report asks about a hundred times, once per indicator and
+    series) and kept on its ``data``.
+    """
+    years = data.__dict__.get("_panel_years")
+    if years is None:
+        t = data.trusts
+        cols = ["ae_4hr_pct", "rtt_18wk_pct", "shmi", "managers_fte", "ga_occupancy_pct"]
+        has = t[cols].notna().any(axis=1)
+        years = data.__dict__["_panel_years"] = tuple(
+            sorted(int(y) for y in t.loc[has, "year"].unique())
+        )
+    return list(years)
 
 
 # --- monthly A&E --------------------------------------------------------------------------------
