@@ -877,15 +877,7 @@ def _draw_funnel(
         label=f"{unit_name} ({len(d)})",
     )
     if has_highlight:  # the legend entry of the points :func:`_draw_highlight` draws
-        ax.scatter(
-            [],
-            [],
-            s=46,
-            color=style.HIGHLIGHT_COLOUR,
-            edgecolor=style.NHS_COLOURS["dark_blue"],
-            linewidth=0.9,
-            label=highlight_name,
-        )
+        ax.scatter([], [], label=highlight_name, **HIGHLIGHT_MARKER)
     if "fdr_flag" in d:
         hit = d[d["fdr_flag"].isin(["above", "below"])]
         ax.scatter(
@@ -931,9 +923,13 @@ def _draw_funnel(
     style.outside_legend(ax)
 
 
-#: Z-order of the highlighted units and their labels: above every artist of the base layer, as
-#: :mod:`icsresearch.plots.layers` draws them after it.
-HIGHLIGHT_ZORDER = 10
+#: How the highlighted units are drawn, the same in the legend (base layer) and on the chart.
+HIGHLIGHT_MARKER = {
+    "s": 46,
+    "color": style.HIGHLIGHT_COLOUR,
+    "edgecolor": style.NHS_COLOURS["dark_blue"],
+    "linewidth": 0.9,
+}
 
 
 def _draw_highlight(ax, hl: pd.DataFrame) -> list:
@@ -941,13 +937,7 @@ def _draw_highlight(ax, hl: pd.DataFrame) -> list:
     if not len(hl):
         return []
     points = ax.scatter(
-        hl["denominator"],
-        hl["value"],
-        s=46,
-        color=style.HIGHLIGHT_COLOUR,
-        edgecolor=style.NHS_COLOURS["dark_blue"],
-        linewidth=0.9,
-        zorder=HIGHLIGHT_ZORDER,
+        hl["denominator"], hl["value"], zorder=layers.HIGHLIGHT_ZORDER, **HIGHLIGHT_MARKER
     )
     labels = style.place_labels(
         ax,
@@ -956,7 +946,7 @@ def _draw_highlight(ax, hl: pd.DataFrame) -> list:
         hl["label"],
         fontsize=8,
         fontweight="bold",
-        zorder=HIGHLIGHT_ZORDER + 1,
+        zorder=layers.HIGHLIGHT_ZORDER + 1,
     )
     return [points, *labels]
 

@@ -32,6 +32,10 @@ from typing import Any
 
 import numpy as np
 
+#: Z-order of every highlight artist (points, labels, outlines): above every artist of a base
+#: layer, as :func:`render_png` draws the highlight after the base.
+HIGHLIGHT_ZORDER = 10
+
 #: How many bases one process keeps (a report has about 7 shareable charts; a batch worker
 #: draws one report at a time).
 MAX_BASES = 24

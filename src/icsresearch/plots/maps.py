@@ -415,9 +415,6 @@ def tile_map(
 
 #: Side of a tile (1 is the grid step).
 TILE_SIZE = 0.94
-#: Z-order of the outlined system's tile: above every artist of the base layer, as
-#: :mod:`icsresearch.plots.layers` draws it after the base.
-HIGHLIGHT_ZORDER = 10
 
 
 def _draw_tiles(ax, tiles: pd.DataFrame, show_values: bool, value_format: str | None) -> None:
@@ -505,7 +502,9 @@ def _draw_tile_highlight(
     drawn = []
     size = TILE_SIZE
     for _, t in tiles.iterrows():
-        drawn += _draw_tile(ax, t, show_values, value_format, bold=True, zorder=HIGHLIGHT_ZORDER)
+        drawn += _draw_tile(
+            ax, t, show_values, value_format, bold=True, zorder=layers.HIGHLIGHT_ZORDER
+        )
         drawn.append(
             ax.add_patch(
                 Rectangle(
@@ -515,7 +514,7 @@ def _draw_tile_highlight(
                     fill=False,
                     edgecolor=style.NHS_COLOURS["black"],
                     lw=3.0,
-                    zorder=HIGHLIGHT_ZORDER + 3,
+                    zorder=layers.HIGHLIGHT_ZORDER + 3,
                 )
             )
         )

@@ -108,14 +108,7 @@ def scatter_highlight(
         )
         if len(hl):  # the legend entry of the points draw_highlight draws
             ax.scatter(
-                [],
-                [],
-                s=48,
-                marker="D",
-                color=style.HIGHLIGHT_COLOUR,
-                edgecolor="black",
-                linewidth=0.6,
-                label=highlight_name,
+                [], [], color=style.HIGHLIGHT_COLOUR, label=highlight_name, **HIGHLIGHT_MARKER
             )
         if "slope" in summary:
             grid = np.linspace(drawn["x"].min(), drawn["x"].max(), 50)
@@ -139,18 +132,12 @@ def scatter_highlight(
         if not len(hl):
             return []
         points = ax.scatter(
-            hl["x"],
-            hl["y"],
-            s=48,
-            marker="D",
-            color=style.HIGHLIGHT_COLOUR,
-            edgecolor="black",
-            linewidth=0.6,
-            zorder=HIGHLIGHT_ZORDER,
-        )
+            hl["x"], hl["y"], color=style.HIGHLIGHT_COLOUR, zorder=layers.HIGHLIGHT_ZORDER,
+            **HIGHLIGHT_MARKER,
+        )  # fmt: skip
         labels = label_points(
             ax, hl["x"].to_numpy(), hl["y"].to_numpy(), hl["label"].tolist(),
-            zorder=HIGHLIGHT_ZORDER + 1,
+            zorder=layers.HIGHLIGHT_ZORDER + 1,
         )  # fmt: skip
         return [points, *labels]
 
@@ -189,9 +176,8 @@ def _scatter_alt(drawn, summary, title, xlabel, ylabel, highlight_name) -> str:
     return text
 
 
-#: Z-order of highlighted points and their labels: above every artist of a shared base layer
-#: (:mod:`icsresearch.plots.layers` draws them after it).
-HIGHLIGHT_ZORDER = 10
+#: How a scatter's highlighted units are drawn, the same in the legend and on the chart.
+HIGHLIGHT_MARKER = {"s": 48, "marker": "D", "edgecolor": "black", "linewidth": 0.6}
 
 
 def label_points(ax, xs, ys, labels, *, fontsize: float = 7.5, zorder: float = 6) -> list:
