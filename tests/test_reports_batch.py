@@ -65,6 +65,7 @@ def small_notebook(path: Path, fail=(), sleep_env: str | None = None) -> Path:
             "    'random': float(np.random.random()),\n"
             "    'linewidth': matplotlib.rcParams['lines.linewidth'],\n"
             "    'pid': os.getpid(),\n"
+            "    'blas_threads': os.environ.get('OPENBLAS_NUM_THREADS'),\n"
             "}\n"
             "LEFT_BY_PREVIOUS = 1\n"
             "os.environ['ICSR_TEST_LEAK'] = params.ics_code\n"
@@ -123,6 +124,7 @@ def probe(out: Path, code: str) -> dict:
 
 def test_batch_outputs_are_complete_atomic_and_share_a_clean_kernel(tmp_path, monkeypatch):
     monkeypatch.setenv("ICSR_TEST_SLEEP_ZQ01", "2")
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
     nb = small_notebook(tmp_path / "small.ipynb", sleep_env="ICSR_TEST_SLEEP_")
     out = tmp_path / "out"
     seen_partial, seen_staging = [], []
@@ -193,15 +195,18 @@ def test_batch_outputs_are_complete_atomic_and_share_a_clean_kernel(tmp_path, mo
         assert p["max_rows"] == 60 and p["linewidth"] != 9.0
         assert p["random"] != pytest.approx(SEEDED_123)
         assert Path(p["cwd"]).name.startswith("worker-")
+        assert p["blas_threads"] == "1"  # one report per core: no BLAS pool per kernel
     # the global random state is restored, so every report on the kernel draws the same number
     assert len({p["random"] for p in probes}) == 1
 
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")  # the user's own setting wins
     fresh = run_batch(
         ["ZQ01", "ZQ02"], source="demo", out=tmp_path / "fresh", workers=1, notebook=nb, fresh_kernels=True,
         progress=False,
     )  # fmt: skip
     assert fresh.n_ok == 2
     assert len({probe(tmp_path / "fresh", c)["pid"] for c in ("ZQ01", "ZQ02")}) == 2
+    assert {probe(tmp_path / "fresh", c)["blas_threads"] for c in ("ZQ01", "ZQ02")} == {"3"}
 
 
 def test_one_failure_never_stops_the_others_and_rerun_skips_unchanged(tmp_path):
