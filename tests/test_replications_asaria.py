@@ -1,8 +1,12 @@
 """asaria2022: the replication run end to end, checked against R plm on the raw CSVs.
 
-Reference values: ``tests/reference/asaria_reference.json``, written by
+Reference values: ``tests/reference/asaria_reference_authors.json`` (the authors' processing,
+the default) and ``asaria_reference_cleaned.json`` (the package's cleaning), written by
 ``tests/reference/make_asaria_reference.R``, which builds the sample from the raw files with
-base R and fits every model with plm 2.6-2 (independently of the Python code).
+base R and fits every model with plm 2.6-2 (independently of the Python code); and
+``asaria_reference_perturbed.json``: the same script on perturbed copies of the files made by
+``tests/reference/make_asaria_perturbed.py`` (seeds 1 and 2), which the tests regenerate and
+pass with ``--source-dir`` / ``use_source_dir``.
 """
 
 from __future__ import annotations
@@ -20,14 +24,31 @@ from icsresearch.errors import InvalidParameterError
 from icsresearch.replications import asaria2022 as A
 from icsresearch.replications.comparison import NOT_REPRODUCED, REPRODUCED, VERDICTS
 
-REFERENCE = json.loads(
-    (Path(__file__).parent / "reference" / "asaria_reference.json").read_text(encoding="utf-8")
-)
+REFERENCES = Path(__file__).parent / "reference"
+
+
+def _load(name: str) -> dict:
+    return json.loads((REFERENCES / name).read_text(encoding="utf-8"))
+
+
+REFERENCE = _load("asaria_reference_authors.json")
+CLEANED = _load("asaria_reference_cleaned.json")
+PERTURBED = _load("asaria_reference_perturbed.json")
 KEY = ["outcome", "measure", "controls", "model"]
 
 
-def _reference(part: str) -> pd.DataFrame:
-    return pd.DataFrame(REFERENCE[part])
+def _reference(part: str, reference: dict = REFERENCE) -> pd.DataFrame:
+    return pd.DataFrame(reference[part])
+
+
+def _assert_matches_r(estimates: pd.DataFrame, reference: dict) -> None:
+    """All 100 models: coefficients to 1e-6 and SEs to 1e-5 (relative), the same rows."""
+    m = _compare(estimates, _reference("estimates", reference))
+    assert len(m) == 100
+    np.testing.assert_allclose(m["coef"], m["coef_r"], rtol=1e-6, atol=0)
+    np.testing.assert_allclose(m["se"], m["se_r"], rtol=1e-5, atol=0)
+    assert (m["nobs"] == m["nobs_r"]).all()
+    assert (m["ngroups"] == m["ngroups_r"]).all()
 
 
 def _compare(ours: pd.DataFrame, ref: pd.DataFrame, key=KEY) -> pd.DataFrame:
@@ -68,11 +89,90 @@ def test_estimates_csv_matches_r_plm(run):
     assert len(est) == 100
     assert set(est["controls"]) == {False, True}  # written as false/true
     assert set(est["outcome"]) == set(A.OUTCOMES) and set(est["model"]) == set(A.MODELS)
-    m = _compare(est, _reference("estimates"))
-    np.testing.assert_allclose(m["coef"], m["coef_r"], rtol=1e-6, atol=0)
-    np.testing.assert_allclose(m["se"], m["se_r"], rtol=1e-5, atol=0)
-    assert (m["nobs"] == m["nobs_r"]).all()
-    assert (m["ngroups"] == m["ngroups_r"]).all()
+    assert REFERENCE["meta"]["processing"] == "authors"
+    _assert_matches_r(est, REFERENCE)
+
+
+@pytest.mark.realdata
+def test_run_reports_the_cleaned_variant_side_by_side(run):
+    sens = pd.read_csv(run["processing_sensitivity.csv"])
+    assert len(sens) == 100
+    m = sens.merge(_reference("estimates", CLEANED), on=KEY, validate="one_to_one")
+    np.testing.assert_allclose(m["coef_cleaned"], m["coef"], rtol=1e-6)
+    np.testing.assert_allclose(m["se_cleaned"], m["se"], rtol=1e-5)
+    # the '-X' A&E rows: 102 trust-years more in the cleaned variant's A&E models
+    ae = sens[(sens.outcome == "ae_4hr_pct") & (sens.model == "pooled") & ~sens.controls]
+    assert set(ae["nobs_cleaned"] - ae["nobs_authors"]) == {102}
+    md = run["comparison.md"].read_text(encoding="utf-8")
+    assert "Sensitivity: the package's cleaning instead of the authors' processing" in md
+    man = json.loads(run["manifest.json"].read_text(encoding="utf-8"))
+    assert man["parameters"]["processing"] == "authors"
+    assert "processing_sensitivity.csv" in man["outputs"]
+
+
+@pytest.mark.realdata
+def test_cleaned_processing_matches_r_and_is_one_flag_away(mirror, tmp_path):
+    from typer.testing import CliRunner
+
+    from icsresearch.cli import app
+
+    sample = A.build_sample(processing="cleaned")
+    assert sample.attrs["processing"] == "cleaned" and CLEANED["meta"]["processing"] == "cleaned"
+    _assert_matches_r(A.estimate_all(sample), CLEANED)
+    out = tmp_path / "cleaned"
+    res = CliRunner().invoke(
+        app, ["replicate", "asaria2022", "--out", str(out), "--processing", "cleaned"]
+    )
+    assert res.exit_code == 0, res.output
+    _assert_matches_r(pd.read_csv(out / "estimates.csv"), CLEANED)
+    assert not (out / "processing_sensitivity.csv").exists()  # the variant has no variant
+    bad = CliRunner().invoke(
+        app, ["replicate", "asaria2022", "--out", str(out), "--processing", "tidy"]
+    )
+    assert bad.exit_code == 1 and isinstance(bad.exception, InvalidParameterError)
+    assert "'authors', 'cleaned'" in str(bad.exception)  # main() prints it without a traceback
+
+
+@pytest.fixture(scope="module")
+def perturbed(tmp_path_factory, mirror):
+    """Perturbed copies of the files (seeds 1, 2), regenerated by the committed script."""
+    import subprocess
+    import sys
+
+    folders = {}
+    for seed in (1, 2):
+        folder = tmp_path_factory.mktemp(f"perturbed{seed}")
+        subprocess.run(
+            [sys.executable, str(REFERENCES / "make_asaria_perturbed.py"), str(mirror),
+             str(folder), "--seed", str(seed)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        folders[seed] = folder
+    return folders
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    ("seed", "key", "processing"),
+    [(1, "seed_1", "authors"), (2, "seed_2", "authors"), (1, "seed_1_cleaned", "cleaned")],
+)
+def test_perturbed_inputs_match_r(perturbed, seed, key, processing):
+    from icsresearch.data import use_source_dir
+
+    reference = PERTURBED[key]
+    with use_source_dir(perturbed[seed]), pytest.warns(UserWarning, match="no final line end"):
+        sample = A.build_sample(processing=processing)
+    assert len(sample) == reference["sample"]["rows"]
+    assert not any(i["verified"] for i in sample.attrs["inputs"] if i["source"].startswith("hm_a"))
+    _assert_matches_r(A.estimate_all(sample), reference)
+
+
+@pytest.mark.realdata
+def test_replicate_with_source_dir_matches_r_on_perturbed_files(perturbed, tmp_path):
+    from icsresearch.replications.runner import run_replication
+
+    paths = run_replication("asaria2022", tmp_path / "out", source_dir=perturbed[2])
+    _assert_matches_r(pd.read_csv(paths["estimates.csv"]), PERTURBED["seed_2"])
 
 
 @pytest.mark.realdata

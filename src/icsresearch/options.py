@@ -26,6 +26,10 @@ Domain options
     ``"trust"`` or ``"ics"`` rows.
 ``Department``
     A&E department types: ``"all"`` or ``"type1"``.
+``Processing``
+    How a replication prepares the published files: ``"authors"`` (the authors' own joins and
+    rounding, the default) or ``"cleaned"`` (this package's readers' cleaning, a sensitivity
+    analysis).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ TrustIcsMethod = Literal["headquarters", "catchment", "ae_activity"]
 HarmoniseTo = Literal["as_reported", "latest"]
 Level = Literal["trust", "ics"]
 Department = Literal["all", "type1"]
+Processing = Literal["authors", "cleaned"]
 
 #: What each option is for, quoted in its error message.
 _HELP = {
@@ -50,6 +55,8 @@ _HELP = {
     "harmonise_to": "'latest' recodes merged trusts to their successor",
     "level": "one row per trust, or per ICS",
     "department": "all A&E department types, or type 1 (major emergency departments) only",
+    "processing": "'authors' follows the authors' own data processing; 'cleaned' this "
+    "package's cleaning, as a sensitivity analysis",
 }
 
 T = TypeVar("T")

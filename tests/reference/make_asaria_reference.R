@@ -2,11 +2,33 @@
 #
 # Run once (the tests read the JSON this writes and do not need R):
 #
-#   Rscript tests/reference/make_asaria_reference.R /work/shared/data
-#   (or ICSRESEARCH_MIRROR=/work/shared/data Rscript tests/reference/make_asaria_reference.R)
+#   Rscript tests/reference/make_asaria_reference.R MIRROR [authors|cleaned] [OUT.json [KEY]]
+#   e.g. Rscript tests/reference/make_asaria_reference.R /work/shared/data authors
+#        Rscript tests/reference/make_asaria_reference.R /work/shared/data cleaned
+#   (MIRROR may also come from ICSRESEARCH_MIRROR when no argument is given; the variant
+#   defaults to "authors")
 #
 # Debian packages: r-base-core r-cran-plm r-cran-sandwich r-cran-jsonlite.
-# Output: tests/reference/asaria_reference.json (beside this script): estimates only, no data.
+# Output (beside this script unless OUT.json is given): estimates only, no data;
+#   authors -> tests/reference/asaria_reference_authors.json
+#   cleaned -> tests/reference/asaria_reference_cleaned.json
+# The variant is recorded as meta$processing. With KEY (4th argument), OUT.json is read if it exists, this
+# run's object is stored under OUT.json[[KEY]] (other keys kept) and the top-level meta records
+# the command of each key; this builds tests/reference/asaria_reference_perturbed.json from
+# perturbed mirrors written by make_asaria_perturbed.py (whose perturbation.json, found at the
+# mirror's top, is copied into meta$perturbation).
+#
+# Processing variants (they differ only in the two points below):
+#   authors   the authors' public code: the trailing "-X" of an organisation code is stripped
+#             ONLY in inpatient_data.csv (admissions and casemix); elsewhere codes are only
+#             trimmed and upper-cased, so the AE.csv rows whose ORG_CODE ends in "-X" (123 in
+#             the mirror) do not join the sample's trust codes and A&E is missing for those
+#             trust-years. M2 is rounded with R's plain round(((m - 1) / 4) * 100, 1).
+#   cleaned   "-X" stripped from the codes of every file (after trimws + toupper); M2 rounded
+#             as round(round(((m - 1) / 4) * 100, 9), 1), so floating-point noise in the mean
+#             cannot decide a tie at 1 decimal.
+# Both variants trim and upper-case every code (nhs_provider.csv, beds.csv and
+# inpatient_data.csv codes carry stray spaces; nothing would join without it).
 #
 # Everything here is computed from the published files in the mirror's hospital_management
 # folder, independently of the Python code, following the sample rule, measures, outcomes,
@@ -17,9 +39,10 @@
 #   M1        SIMPLE_MANAGERS_FTE;
 #   M2        NHS_SS_management.csv items 7a-7g, 8a-8d: item score (1 SD + 2 D + 3 NAND + 4 A +
 #             5 SA) / 100, trust-year mean of the items present, ((m - 1) / 4) * 100 rounded to
-#             1 decimal;
+#             1 decimal (see the variants above for the rounding);
 #   outcomes  FINANCIAL_POSITION / 1000; round(AE_SCORE * 100, 1); round(RTT_SCORE * 100, 1);
-#             SHMI; TOTAL_EPISODES (inpatient_data.csv, "-X" stripped from codes);
+#             SHMI; TOTAL_EPISODES (inpatient_data.csv, "-X" stripped from codes
+#             in both variants);
 #   controls  BEDS; -OP_COST / 1000; SIMPLE_ALL_STAFF_FTE; round(FEMALE_ADMISSIONS /
 #             TOTAL_EPISODES, 2) * 100; round(band / sum of the 7 bands, 2) * 100.
 # Two project rules are applied here too, both stated in the readers' documentation: a finance
@@ -42,6 +65,9 @@ suppressPackageStartupMessages({
 args <- commandArgs(trailingOnly = TRUE)
 mirror <- if (length(args) >= 1) args[[1]] else Sys.getenv("ICSRESEARCH_MIRROR")
 if (!nzchar(mirror)) stop("pass the data mirror path as the first argument or ICSRESEARCH_MIRROR")
+processing <- if (length(args) >= 2) args[[2]] else "authors"
+if (!processing %in% c("authors", "cleaned")) stop("processing variant must be 'authors' or 'cleaned'")
+out_key <- if (length(args) >= 4) args[[4]] else NA_character_
 script_dir <- local({
   a <- commandArgs(trailingOnly = FALSE)
   f <- sub("^--file=", "", a[grep("^--file=", a)])
@@ -51,7 +77,19 @@ script_dir <- local({
 csv_dir <- file.path(mirror, "hospital_management", "data", "csv")
 rd <- function(name) read.csv(file.path(csv_dir, name), fileEncoding = "UTF-8-BOM",
                               stringsAsFactors = FALSE, strip.white = FALSE, check.names = FALSE)
-clean <- function(code) sub("-X$", "", toupper(trimws(code)))
+norm <- function(code) toupper(trimws(code))
+strip_x <- function(code) sub("-X$", "", norm(code))
+# codes of every file except inpatient_data.csv: the authors keep a trailing "-X"
+clean <- if (processing == "cleaned") strip_x else norm
+# codes of inpatient_data.csv: "-X" stripped in both variants
+clean_ip <- strip_x
+# M2 rounding
+round_score <- if (processing == "cleaned") {
+  # round(., 9) first: floating-point noise in the mean must not decide a tie at 1 decimal
+  function(x) round(round(x, 9), 1)
+} else {
+  function(x) round(x, 1)
+}
 num <- function(x) suppressWarnings(as.numeric(x))
 
 # ---- sample --------------------------------------------------------------------------------
@@ -77,9 +115,8 @@ item_scores <- sapply(items, function(q) {
      5 * num(ss[[paste0(q, "_SA")]])) / 100
 })
 mean_score <- rowMeans(item_scores, na.rm = TRUE)
-# round(., 9) first: floating-point noise in the mean must not decide a tie at 1 decimal
 scores <- data.frame(trust_code = clean(ss$ORG_CODE), year = ss$YEAR,
-                     management_score = round(round(((mean_score - 1) / 4) * 100, 9), 1))
+                     management_score = round_score(((mean_score - 1) / 4) * 100))
 scores <- scores[is.finite(scores$management_score), ]
 
 # ---- outcomes -------------------------------------------------------------------------------
@@ -100,7 +137,7 @@ ip <- rd("inpatient_data.csv")
 bands <- c("0-14", "15-29", "30-44", "45-59", "60-74", "75-89", "90+")
 band_sum <- rowSums(sapply(bands, function(b) num(ip[[b]])))
 share <- function(part, whole) ifelse(whole > 0, round(part / whole, 2) * 100, NA)
-adm <- data.frame(trust_code = clean(ip$ORG_CODE), year = ip$YEAR,
+adm <- data.frame(trust_code = clean_ip(ip$ORG_CODE), year = ip$YEAR,
                   admissions = num(ip$TOTAL_EPISODES),
                   female_pct = share(num(ip$FEMALE_ADMISSIONS), num(ip$TOTAL_EPISODES)))
 for (b in bands) {
@@ -185,21 +222,51 @@ for (y in outcomes) for (m in measures) {
 }
 
 per_year <- as.list(table(sample$year))
+perturbation_file <- file.path(mirror, "perturbation.json")
+perturbation <- if (file.exists(perturbation_file)) fromJSON(perturbation_file, simplifyVector = FALSE)
+processing_notes <- c(
+  authors = paste("authors' code: '-X' stripped from codes only in inpatient_data.csv",
+                  "(AE.csv '-X' rows do not join); management score round(x, 1)"),
+  cleaned = paste("'-X' stripped from the codes of every file;",
+                  "management score round(round(x, 9), 1)"))
+meta <- list(
+  generated_by = "tests/reference/make_asaria_reference.R",
+  r_version = R.version.string,
+  plm_version = as.character(packageVersion("plm")),
+  sandwich_version = as.character(packageVersion("sandwich")),
+  inputs = if (is.null(perturbation)) "mirror hospital_management/data/csv (registry sha256 pins)" else
+    "perturbed copy of the mirror's hospital_management/data/csv (see perturbation)",
+  se = "vcovHC(method = 'arellano', type = 'sss', cluster = 'group'); between: vcov()",
+  processing = processing,
+  processing_note = unname(processing_notes[processing])
+)
+if (!is.null(perturbation)) meta$perturbation <- perturbation
 out <- list(
-  meta = list(
-    generated_by = "tests/reference/make_asaria_reference.R",
-    r_version = R.version.string,
-    plm_version = as.character(packageVersion("plm")),
-    sandwich_version = as.character(packageVersion("sandwich")),
-    inputs = "mirror hospital_management/data/csv (registry sha256 pins)",
-    se = "vcovHC(method = 'arellano', type = 'sss', cluster = 'group'); between: vcov()"
-  ),
+  meta = meta,
   sample = list(rows = nrow(sample), trusts = length(unique(sample$trust_code)),
                 trusts_per_year = per_year),
   estimates = estimates,
   quality = quality,
   tests = tests
 )
-path <- file.path(script_dir, "asaria_reference.json")
+path <- if (length(args) >= 3) args[[3]] else
+  file.path(script_dir, sprintf("asaria_reference_%s.json", processing))
+if (!is.na(out_key)) {
+  # keyed mode: store this run under OUT.json[[KEY]], keeping the other keys
+  whole <- if (file.exists(path)) fromJSON(path, simplifyVector = FALSE) else list()
+  whole[[out_key]] <- out
+  top <- if (is.null(whole$meta)) list() else whole$meta
+  top$generated_by <- "tests/reference/make_asaria_reference.R (keyed mode, 4th argument)"
+  top$description <- paste("each key except meta holds the object the script writes for one run;",
+                           "commands lists the command(s) of each key")
+  if (is.null(top$commands)) top$commands <- list()
+  cmd <- sprintf("Rscript tests/reference/make_asaria_reference.R %s %s %s %s",
+                 mirror, processing, path, out_key)
+  # a perturbed mirror: first the command that wrote it
+  top$commands[[out_key]] <- if (is.null(perturbation)) cmd else c(perturbation$command, cmd)
+  whole$meta <- top
+  whole <- c(whole["meta"], whole[sort(setdiff(names(whole), "meta"))])
+  out <- whole
+}
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), path)
 cat("wrote", path, "\n")

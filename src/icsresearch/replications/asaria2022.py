@@ -17,6 +17,10 @@ alone: ``pooled`` (OLS + year dummies), ``between`` (OLS on trust means), ``with
 year fixed effects), ``random`` (Amemiya random effects + year dummies) and ``lagged`` (pooled +
 the outcome of the previous year + year dummies). Standard errors are clustered by trust with
 R plm's ``vcovHC(type = "sss")`` factor, except the between model's (conventional).
+
+Processing. The files are processed as the authors' public code does (``processing="authors"``,
+:data:`PROCESSING_NOTES`); the package's own cleaning is the named sensitivity analysis
+``processing="cleaned"``, set side by side by :func:`processing_sensitivity`.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidParameterError
+from ..options import Processing, check
 from .comparison import Claim, verdict_from
 
 ID = "asaria2022"
@@ -96,13 +101,38 @@ PUBLISHED_TRUSTS = 129
 # --- the estimation sample -------------------------------------------------------------------
 
 
-def build_sample(first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR) -> pd.DataFrame:
+#: What each processing variant does differently (recorded in the sample's attrs and outputs).
+PROCESSING_NOTES: dict[str, str] = {
+    "authors": (
+        "the authors' processing: the '-X' suffix stripped from trust codes only in the "
+        "inpatient file (AE.csv rows whose code ends in '-X' do not join, so those trust-years "
+        "have no A&E value); the management score averaged and rounded with R's rowMeans and "
+        "round(x, 1), ties at exact halves included"
+    ),
+    "cleaned": (
+        "this package's cleaning (sensitivity analysis): the '-X' suffix stripped from every "
+        "file's codes, so A&E rows filed under 'RXX-X' count for trust RXX; the management "
+        "score rounded after removing floating-point noise (round(round(x, 9), 1))"
+    ),
+}
+
+
+def build_sample(
+    first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR, processing: Processing = "authors"
+) -> pd.DataFrame:
     """The trust-year estimation sample, built from the readers by the published rule.
+
+    A replication reproduces the authors' choices first: by default the published files are
+    processed as the authors' public code does (:data:`PROCESSING_NOTES`); ``"cleaned"`` applies
+    this package's readers' cleaning instead, as a named sensitivity analysis
+    (:func:`processing_sensitivity` sets the two side by side).
 
     Parameters
     ----------
     first_year, last_year
         Financial-year starts to keep (default 2012 and 2018, i.e. 2012/13-2018/19).
+    processing
+        ``"authors"`` (default) or ``"cleaned"``.
 
     Returns
     -------
@@ -119,6 +149,7 @@ def build_sample(first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR) -> pd
             f"first_year={first_year!r}, last_year={last_year!r}: give two years with "
             "first_year <= last_year (financial-year starts, e.g. 2012 and 2018)"
         )
+    processing = check("processing", processing, Processing)
     key = ["trust_code", "year"]
     providers = ods.read_providers()
     acute = providers[(providers["org_type"] == "Acute") & ~providers["specialist"]]
@@ -132,13 +163,18 @@ def build_sample(first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR) -> pd
     core = core.merge(acute[["trust_code", "trust_name"]], on="trust_code", how="left")
 
     items = staff_survey.read_staff_survey_items()
-    scores = staff_survey.management_scores(items)
+    if processing == "authors":
+        scores = authors_management_scores(items)
+    else:
+        scores = staff_survey.management_scores(items)
     fin = finance.read_finance()
     fin = fin.assign(
         net_financial_position=fin["financial_position_gbp_k"] / 1000,
         operating_cost=fin["operating_cost_gbp_k"] / 1000,
     )
     a_e = ae.read_ae_annual()
+    if processing == "authors":  # joined on the code as filed: "RXX-X" is not trust RXX
+        a_e = a_e.assign(trust_code=a_e["trust_code_published"].str.strip().str.upper())
     waits = rtt.read_rtt()
     mortality = shmi.read_shmi()
     adm = admissions.read_admissions()
@@ -173,8 +209,81 @@ def build_sample(first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR) -> pd
             "nhs_provider.csv ORG_TYPE 'Acute' and SPECIALIST FALSE; trust-years present in both "
             f"managers_simple_def.csv and consultants_simple_def.csv; YEAR {first_year}-{last_year}"
         ),
+        "processing": processing,
+        "processing_note": PROCESSING_NOTES[processing],
     }
     return sample
+
+
+def authors_management_scores(items: pd.DataFrame) -> pd.DataFrame:
+    """The management score (M2) computed with the authors' R arithmetic.
+
+    Item score ``(1 SD + 2 D + 3 NAND + 4 A + 5 SA) / 100`` evaluated left to right as R does;
+    the trust-year mean over items 7a-7g, 8a-8d present is R's ``rowMeans(na.rm = TRUE)``
+    (extended-precision sums, :func:`icsresearch.rcompat.r_row_means`); then
+    ``round(((mean - 1) / 4) * 100, 1)`` with R's ``round`` (:func:`icsresearch.rcompat.r_round`).
+    Three trust-years of the sample (RM1, RJL and RXC in 2016) sit a hair from a tie and round
+    the other way from :func:`icsresearch.sources.staff_survey.management_scores`.
+
+    Parameters
+    ----------
+    items
+        :func:`icsresearch.sources.staff_survey.read_staff_survey_items`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``trust_code``, ``year``, ``management_score``.
+    """
+    from ..rcompat import r_round, r_row_means
+    from ..sources.staff_survey import ITEMS
+
+    pct = [
+        "pct_strongly_disagree",
+        "pct_disagree",
+        "pct_neither",
+        "pct_agree",
+        "pct_strongly_agree",
+    ]
+    score = 1 * items[pct[0]].to_numpy(dtype=float)
+    for weight, col in zip(range(2, 6), pct[1:], strict=True):
+        score = score + weight * items[col].to_numpy(dtype=float)
+    scored = items[["trust_code", "year", "item"]].assign(item_score=score / 100)
+    wide = scored.pivot(index=["trust_code", "year"], columns="item", values="item_score")
+    wide = wide.reindex(columns=[i for i in ITEMS if i in wide.columns])
+    mean = r_row_means(wide.to_numpy(dtype=float))
+    out = wide.index.to_frame(index=False)
+    out["management_score"] = r_round(((mean - 1) / 4) * 100, 1)
+    return out[np.isfinite(out["management_score"])].reset_index(drop=True)
+
+
+def processing_sensitivity(authors: pd.DataFrame, cleaned: pd.DataFrame) -> pd.DataFrame:
+    """Every model's estimate under the authors' processing and under the cleaned variant.
+
+    Parameters
+    ----------
+    authors, cleaned
+        :func:`estimate_all` on ``build_sample(processing="authors")`` and on
+        ``build_sample(processing="cleaned")``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model (``outcome, measure, controls, model``): ``coef``, ``se``, ``nobs``
+        and ``ngroups`` of each variant (suffixes ``_authors``, ``_cleaned``),
+        ``coef_change_pct`` (cleaned relative to authors, %) and ``same_sign``.
+    """
+    key = ["outcome", "measure", "controls", "model"]
+    cols = ["coef", "se", "nobs", "ngroups"]
+    both = authors[key + cols].merge(
+        cleaned[key + cols], on=key, suffixes=("_authors", "_cleaned"), validate="one_to_one"
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        both["coef_change_pct"] = (
+            100 * (both["coef_cleaned"] - both["coef_authors"]) / both["coef_authors"].abs()
+        )
+    both["same_sign"] = np.sign(both["coef_authors"]) == np.sign(both["coef_cleaned"])
+    return both
 
 
 def sample_summary(sample: pd.DataFrame) -> pd.DataFrame:

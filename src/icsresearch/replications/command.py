@@ -32,6 +32,16 @@ def register(app: typer.Typer) -> None:
                 "registry copies without hash checks.",
             ),
         ] = None,
+        processing: Annotated[
+            str | None,
+            typer.Option(
+                "--processing",
+                metavar="authors|cleaned",
+                help="Data processing: the authors' own (default) or this package's cleaning "
+                "(asaria2022's named sensitivity analysis).",
+                show_default=False,
+            ),
+        ] = None,
         param: Annotated[
             list[str] | None,
             typer.Option("--param", "-p", help="Notebook parameter name=value (repeatable)."),
@@ -64,6 +74,10 @@ def register(app: typer.Typer) -> None:
         from .runner import parse_parameters, run_replication
 
         params = parse_parameters(param or [])
+        if processing is not None:
+            from ..options import Processing, check
+
+            params["processing"] = check("processing", processing, Processing)
         console.print(f"[bold]replicate {rep_id}[/]: running the notebook ...", highlight=False)
         paths = run_replication(rep_id, out, source_dir=source_dir, parameters=params)
         import json

@@ -42,6 +42,9 @@ KERNEL_NAME = "icsresearch"
 NOTEBOOK_DIR_ENV = "ICSRESEARCH_REPLICATION_NOTEBOOKS"
 
 OUTPUT_FILES = ("estimates.csv", "comparison.md", "manifest.json")
+#: Outputs a replication may add (``write_outputs(tables=...)``): the side-by-side estimates of
+#: its named sensitivity analysis of data processing (asaria2022: authors' vs cleaned).
+OPTIONAL_OUTPUTS = ("processing_sensitivity.csv",)
 #: Working folder of a run inside ``out`` (the same name as the report batch's).
 STAGING = ".icsresearch-staging"
 #: Where a failed run's executed notebook is kept.
@@ -138,6 +141,7 @@ def write_outputs(
     parameters: Mapping[str, Any] | None = None,
     claims: Sequence[Any] = (),
     extra: Mapping[str, Any] | None = None,
+    tables: Mapping[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Write ``estimates.csv``, ``comparison.md`` and ``manifest.json`` (called by the notebooks).
 
@@ -161,6 +165,9 @@ def write_outputs(
     extra
         More manifest fields (e.g. the simulation design). The manifest's ``synthetic`` flag
         comes from the replication's registry entry (simulated data are synthetic).
+    tables
+        Further DataFrames written as ``<name>.csv``; each name must be one of
+        :data:`OPTIONAL_OUTPUTS` (without ``.csv``).
 
     Returns
     -------
@@ -182,6 +189,14 @@ def write_outputs(
     }
     atomic_write_bytes(paths["estimates.csv"], estimates.to_csv(index=False).encode("utf-8"))
     atomic_write_text(paths["comparison.md"], comparison)
+    for name, table in (tables or {}).items():
+        if f"{name}.csv" not in OPTIONAL_OUTPUTS:
+            raise InvalidParameterError(
+                f"write_outputs: table {name!r} is not a known output\n"
+                f"  Fix: use one of {[n.removesuffix('.csv') for n in OPTIONAL_OUTPUTS]}"
+            )
+        paths[f"{name}.csv"] = out / f"{name}.csv"
+        atomic_write_bytes(paths[f"{name}.csv"], table.to_csv(index=False).encode("utf-8"))
     # unique inputs, in the order they were read
     seen, unique = set(), []
     for rec in inputs:
@@ -199,8 +214,9 @@ def write_outputs(
             "replication": rep_id,
             "verdicts": [{"claim": c.id, "verdict": c.verdict} for c in claims],
             "outputs": {
-                name: {"sha256": _sha256(paths[name])}
-                for name in ("estimates.csv", "comparison.md")
+                name: {"sha256": _sha256(path)}
+                for name, path in paths.items()
+                if name != "manifest.json"
             },
             **more,
         },
@@ -359,7 +375,7 @@ def run_replication(
             )
     out = check_output_dir(out)
     executed_name, html_name = rep.notebook, f"{rep.id}.html"
-    names = (*OUTPUT_FILES, executed_name, html_name)
+    names = (*OUTPUT_FILES, *OPTIONAL_OUTPUTS, executed_name, html_name)
 
     from ..data.store import SOURCE_DIR_ENV
 
@@ -406,6 +422,11 @@ def run_replication(
             # into place one file at a time, the manifest last; the old outputs are the
             # workbench's (claimed above), a stale failed attempt too
             for name in (*[n for n in names if n != "manifest.json"], "manifest.json"):
+                if name in OPTIONAL_OUTPUTS and not (stage / name).is_file():
+                    if record.owns(name) and (out / name).is_file():  # stale from a past run
+                        (out / name).unlink()
+                        record.discard(name)
+                    continue
                 os.replace(stage / name, out / name)
                 record.add(name, kind="file")
             if record.owns(FAILED) and (out / FAILED).is_dir():
@@ -415,6 +436,7 @@ def run_replication(
         finally:
             shutil.rmtree(stage, ignore_errors=True)
     paths = {name: out / name for name in OUTPUT_FILES}
+    paths.update({name: out / name for name in OPTIONAL_OUTPUTS if (out / name).is_file()})
     paths[executed_name] = out / executed_name
     paths[html_name] = out / html_name
     return paths
