@@ -105,6 +105,7 @@ def test_run_reports_the_cleaned_variant_side_by_side(run):
     assert set(ae["nobs_cleaned"] - ae["nobs_authors"]) == {102}
     md = run["comparison.md"].read_text(encoding="utf-8")
     assert "Sensitivity: the package's cleaning instead of the authors' processing" in md
+    assert "A&E rows filed under 'RXX-X' count for trust RXX" in md  # codes keep their case
     man = json.loads(run["manifest.json"].read_text(encoding="utf-8"))
     assert man["parameters"]["processing"] == "authors"
     assert "processing_sensitivity.csv" in man["outputs"]
