@@ -50,7 +50,6 @@ def r_round(x, digits: int = 0):
     scalar = np.ndim(x) == 0
     values = np.atleast_1d(np.asarray(x, dtype=float))
     dig = int(np.floor(digits + 0.5))
-    out = values.copy()
     if dig == 0:
         out = np.rint(values)  # round half to even, as R's private_rint
         return float(out[0]) if scalar else out
@@ -60,8 +59,8 @@ def r_round(x, digits: int = 0):
         # R: if (dig + (logb(x) + 0.5) * log10(2) > DBL_DIG) return x
         exponent = np.frexp(np.where(a > 0, a, 1.0))[1] - 1  # logb for finite non-zero x
         keep = ~np.isfinite(values) | (values == 0) | (dig + (exponent + 0.5) * _LOG10_2 > _DBL_DIG)
-        pow10 = 10.0**dig if dig > 0 else 1.0 / 10.0 ** (-dig)
         if dig > 0:
+            pow10 = 10.0**dig
             x10 = pow10 * a
             i10 = np.floor(x10)
             xd, xu = i10 / pow10, np.ceil(x10) / pow10

@@ -236,17 +236,11 @@ def authors_management_scores(items: pd.DataFrame) -> pd.DataFrame:
         ``trust_code``, ``year``, ``management_score``.
     """
     from ..rcompat import r_round, r_row_means
-    from ..sources.staff_survey import ITEMS
+    from ..sources.staff_survey import ITEMS, RESPONSE_COLUMNS
 
-    pct = [
-        "pct_strongly_disagree",
-        "pct_disagree",
-        "pct_neither",
-        "pct_agree",
-        "pct_strongly_agree",
-    ]
-    score = 1 * items[pct[0]].to_numpy(dtype=float)
-    for weight, col in zip(range(2, 6), pct[1:], strict=True):
+    # the weighted sum left to right, one operation at a time, as R evaluates it
+    score = 1 * items[RESPONSE_COLUMNS[0]].to_numpy(dtype=float)
+    for weight, col in enumerate(RESPONSE_COLUMNS[1:], start=2):
         score = score + weight * items[col].to_numpy(dtype=float)
     scored = items[["trust_code", "year", "item"]].assign(item_score=score / 100)
     wide = scored.pivot(index=["trust_code", "year"], columns="item", values="item_score")

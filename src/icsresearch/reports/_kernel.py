@@ -15,7 +15,7 @@ After the namespace is emptied the batch runs ``_kernel.settle()``: the finished
 garbage is collected and everything still alive (modules, the warm caches) is frozen out of the
 garbage collector's way (:func:`gc.freeze`), so later collections, including the one IPython's
 reset forces, look only at what the next report creates. Measured on the demo batch: the reset
-between reports went from about 0.14 s to 0.03 s. Every :data:`FULL_COLLECT_EVERY` reports the
+between reports went from about 0.14 s to 0.06 s. Every :data:`FULL_COLLECT_EVERY` reports the
 frozen objects are thawed and collected too, so a cache entry dropped later cannot pin memory.
 """
 

@@ -47,6 +47,9 @@ _RESPONSES = {
     "A": "pct_agree",
     "SA": "pct_strongly_agree",
 }
+#: The five response-share columns of the items table, from "strongly disagree" (scored 1) to
+#: "strongly agree" (scored 5).
+RESPONSE_COLUMNS = tuple(_RESPONSES.values())
 # Rounded percentages (2016 and 2017 are whole numbers) sum to 98-102; beyond this the row is wrong.
 _SUM_TOLERANCE = 3.0
 
@@ -163,7 +166,7 @@ def read_staff_survey_items(path: str | Path | None = None) -> pd.DataFrame:
         parts.append(part)
     df = pd.concat(parts, ignore_index=True)
 
-    pct_cols = list(_RESPONSES.values())
+    pct_cols = list(RESPONSE_COLUMNS)
     asked = df[[*pct_cols, "n_responses"]].notna().any(axis=1)
     df = df[asked].copy()
     _check_items(df, pct_cols, src)
