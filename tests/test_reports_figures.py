@@ -133,6 +133,26 @@ def test_trend_grid_draws_one_legend_and_keeps_gaps():
     assert "Sys trends" in text and "England" in text and "Reg region" in text
 
 
+def test_trend_grid_keeps_a_long_axis_label_beside_its_own_panel():
+    years = list(range(2012, 2019))
+    frame = pd.DataFrame({"year": years, "value": np.linspace(12, 17, len(years))})
+    long = "Delayed discharges per 100 occupied G&A beds"
+    panels = [
+        {"series": {"ics": frame, "region": frame, "england": frame}, "label": label, "units": u}
+        for label, u in ((long, "per 100 beds"), ("SHMI", "ratio"), ("RTT", "%"), ("Beds", "%"))
+    ]
+    res = trend_grid(panels, ics_name="Sys", region_name="Reg region", title="Sys trends")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(res.fig).get_renderer()
+    res.fig.draw(renderer)  # the layout the saved PNG gets
+    for ax in res.fig.axes:
+        label = ax.yaxis.label.get_window_extent(renderer)
+        panel = ax.get_window_extent(renderer)
+        assert label.height <= panel.height, ax.get_ylabel()  # before: 1.4x the panel's height
+    assert "\n" in res.fig.axes[0].get_ylabel()
+
+
 def test_show_saves_png_and_data(tmp_path, points):
     res = scatter_highlight(
         points, x="x", y="y", highlight="mine", label="code", xlabel="X", ylabel="Y"

@@ -250,6 +250,11 @@ def _overlaps(a, b) -> bool:
 # --- trends ----------------------------------------------------------------------------------
 
 
+#: Characters a trend panel's y-axis label may have on one line (a 3.4-inch panel holds about 40
+#: at 10 pt); a longer label is split over two lines.
+TREND_YLABEL_WIDTH = 38
+
+
 def trend_grid(
     panels: Sequence[dict[str, Any]],
     *,
@@ -314,6 +319,11 @@ def trend_grid(
                 ax=ax,
             )
             ax.set_xlabel("")
+            # a long axis label (label + units) would run past its panel into the one below
+            ylabel = ax.get_ylabel()
+            if len(ylabel) > TREND_YLABEL_WIDTH:  # two balanced lines
+                ylabel = "\n".join(textwrap.wrap(ylabel, math.ceil(len(ylabel) / 2) + 4))
+            ax.set_ylabel(ylabel)
             legend = ax.get_legend()
             if legend is not None:
                 legend.remove()
