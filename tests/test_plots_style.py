@@ -276,3 +276,115 @@ def test_every_chart_from_demo_data_is_stamped(chart):
     assert "source:" in text and "produced" in text
     assert isinstance(res.data, pd.DataFrame) and len(res.data)
     res.close()
+
+
+# --- the rendering canvas: cached font metrics, identical pixels ----------------------------------
+
+
+def _rgba_on(fig, canvas_class, dpi=100) -> bytes:
+    import io
+
+    original = fig.canvas
+    canvas_class(fig)
+    try:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="rgba", dpi=dpi)
+        return buf.getvalue()
+    finally:
+        fig.set_canvas(original)
+
+
+def _text_heavy_chart():
+    """Multi-line, rotated, bold, mathtext and several sizes of text under constrained layout."""
+    fig, ax = style.new_figure(figsize=(6, 4))
+    ax.plot([2012, 2020], [0.1, 0.9])
+    ax.set_xticks(range(2012, 2021))
+    ax.set_xticklabels([style.format_financial_year(y) for y in range(2012, 2021)], rotation=45)
+    ax.set_ylabel("Delayed discharges\nper 100 beds ($\\alpha$)")
+    ax.set_title("Bold title", fontweight="bold", fontsize=14)
+    ax.text(0.5, 0.5, "small\ntwo lines", fontsize=6, transform=ax.transAxes, rotation=90)
+    style.finish_figure(fig, source_note="a test", synthetic=True)
+    return style.PlotResult(fig, pd.DataFrame({"x": [1]}))
+
+
+@pytest.mark.parametrize("chart", [*sorted(_charts()), "text_heavy"])
+@pytest.mark.parametrize("dpi", [100, 150])
+def test_cached_font_canvas_renders_the_same_pixels_as_matplotlib(chart, dpi):
+    """The cached font height metrics change nothing: every chart, bit for bit, at two dpi."""
+    import io
+
+    from PIL import Image
+
+    from icsresearch.plots import _agg
+
+    assert _agg.HOOK_USED, "this Matplotlib no longer asks the renderer: the cache is dead code"
+
+    def make():
+        return _text_heavy_chart() if chart == "text_heavy" else _charts()[chart]()
+
+    # each on a fresh figure: constrained layout can move a pixel between a figure's first and
+    # second render whatever the canvas
+    plain = _rgba_on(make().fig, FigureCanvasAgg, dpi)
+    cached = _rgba_on(make().fig, _agg.CachedFontCanvas, dpi)
+    assert cached == plain
+    # and the PNG the package writes is those pixels (a layered chart's PNG is its shared base
+    # plus its highlight: compared with the full figure in test_plots_layers.py)
+    res = make()
+    if isinstance(res, style.LayeredPlotResult):
+        return
+    png = Image.open(io.BytesIO(res.png(dpi)))
+    w = int(res.fig.get_figwidth() * dpi)
+    pixels = np.frombuffer(plain, np.uint8).reshape(-1, w, 4)
+    assert np.array_equal(np.asarray(png.convert("RGBA")), pixels)
+    res.close()
+
+
+def test_cached_font_metrics_follow_the_font_settings():
+    """A change of font family between renders is not answered from the old font's cache."""
+    from icsresearch.plots import _agg
+
+    def serif_chart():
+        res = _text_heavy_chart()
+        for t in res.fig.findobj(matplotlib.text.Text):
+            t.set_family("serif")
+        return res.fig
+
+    sans = _rgba_on(_text_heavy_chart().fig, _agg.CachedFontCanvas)  # fills the cache
+    # the same family name ("serif") resolves to another font file under other settings
+    with matplotlib.rc_context({"font.serif": ["DejaVu Serif"]}):
+        serif_cached = _rgba_on(serif_chart(), _agg.CachedFontCanvas)
+    with matplotlib.rc_context({"font.serif": ["DejaVu Sans"]}):
+        sans_as_serif_cached = _rgba_on(serif_chart(), _agg.CachedFontCanvas)
+        sans_as_serif_plain = _rgba_on(serif_chart(), FigureCanvasAgg)
+    assert sans_as_serif_cached == sans_as_serif_plain
+    assert serif_cached != sans_as_serif_cached and serif_cached != sans
+
+
+def test_rendering_gives_the_figure_its_canvas_back():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([1, 2])
+    canvas, base_dpi = fig.canvas, fig._original_dpi
+    res = style.PlotResult(fig, pd.DataFrame())
+    res.png(150)
+    assert fig.canvas is canvas and fig._original_dpi == base_dpi
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("chart", sorted(_charts()))
+def test_is_stamped_agrees_with_every_text_of_the_figure(chart):
+    from matplotlib.text import Text
+
+    res = _charts()[chart]()
+    every_text = any("synthetic demo data" in t.get_text().lower() for t in res.fig.findobj(Text))
+    assert style.is_stamped(res.fig) is every_text is True
+    fig, ax = style.new_figure()
+    ax.set_xticks([1], ["synthetic demo data"])  # a tick label is never the stamp
+    assert not style.is_stamped(fig)
+
+
+def test_close_empties_the_figure():
+    res = _text_heavy_chart()
+    res.close()
+    assert res.fig.axes == [] and res.fig.texts == [] and res.fig.get_children()[1:] == []

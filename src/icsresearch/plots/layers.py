@@ -125,12 +125,12 @@ class _Base:
     """A laid-out, rendered base figure and its pixels."""
 
     def __init__(self, fig, dpi: float):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from ._agg import CachedFontCanvas
 
         fig.set_dpi(dpi)
         self.fig = fig
         self.dpi = dpi
-        self.canvas = FigureCanvasAgg(fig)
+        self.canvas = CachedFontCanvas(fig)
         _settle(fig)
         self.canvas.draw()
         self.top_zorder = max((a.get_zorder() for a in _drawn_artists(fig)), default=0.0)

@@ -440,9 +440,19 @@ def is_stamped(fig) -> bool:
     draws the figure to include tick labels; the stamp is never a tick label, and a chart
     function asking this would otherwise pay for a full draw before it is saved).
     """
+    from matplotlib.axis import Axis
     from matplotlib.text import Text
 
-    return any(SYNTHETIC_TEXT in t.get_text().lower() for t in fig.findobj(Text))
+    # walks the artists as findobj would, but not into the axes' Axis objects: their ticks are
+    # most of a figure's artists (0.03 s per SPC chart through findobj)
+    stack = [fig]
+    while stack:
+        artist = stack.pop()
+        if isinstance(artist, Text) and SYNTHETIC_TEXT in artist.get_text().lower():
+            return True
+        if not isinstance(artist, Axis):
+            stack.extend(artist.get_children())
+    return False
 
 
 def finish_figure(
@@ -767,7 +777,7 @@ class PlotResult:
 
     def close(self) -> None:
         """Release the figure's memory (matters in loops over many systems)."""
-        self.fig.clear()
+        _release(self.fig)
 
     def size_inches(self) -> tuple[float, float]:
         """The figure's width and height in inches."""
@@ -776,8 +786,11 @@ class PlotResult:
 
     def png(self, dpi: float = 100) -> bytes:
         """The chart as PNG bytes at ``dpi`` (:func:`encode_png` of the rendered pixels)."""
+        from ._agg import rendering
+
         buf = io.BytesIO()
-        self.fig.savefig(buf, format="rgba", dpi=dpi)
+        with rendering(self.fig):  # Agg, with the text layout's font look-ups cached
+            self.fig.savefig(buf, format="rgba", dpi=dpi)
         raw = buf.getvalue()
         width = int(self.fig.get_figwidth() * dpi)  # as the Agg renderer sizes its canvas
         height = len(raw) // (4 * width)
@@ -862,10 +875,21 @@ class LayeredPlotResult(PlotResult):
     def close(self) -> None:
         """Release the figure's memory (nothing to release when only the PNG was drawn)."""
         if self._fig is not None:
-            self._fig.clear()
+            _release(self._fig)
 
     def __repr__(self) -> str:
         return f"LayeredPlotResult(kind={self.kind!r}, data={len(self.data)} rows)"
+
+
+def _release(fig) -> None:
+    """Empty ``fig`` for the garbage collector.
+
+    The axes are detached before ``Figure.clear``, which would otherwise reset each one (new
+    ticks, spines and patches) only to drop it: 0.03 s per trend grid for nothing.
+    """
+    for ax in list(fig.axes):
+        fig.delaxes(ax)
+    fig.clear()
 
 
 def _json_default(obj: Any):

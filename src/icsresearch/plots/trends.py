@@ -117,10 +117,12 @@ def trend_plot(
     )
     full = full[["series", "year", "financial_year", "value", "role"]]
 
-    no_data_years = [int(y) for y in all_years if full.loc[full["year"] == y, "value"].isna().all()]
+    missing = full["value"].isna()
+    # one grouped pass, not a filtered copy of the table per year (a trend grid draws 6 of these)
+    no_data_years = [int(y) for y, none in missing.groupby(full["year"]).all().items() if none]
+    missing_years = full.loc[missing, ["series", "year"]]
     gaps = {
-        s: [int(y) for y in full.loc[(full["series"] == s) & full["value"].isna(), "year"]]
-        for s in order
+        s: [int(y) for y in missing_years.loc[missing_years["series"] == s, "year"]] for s in order
     }
     doc_label, doc_unit = style.column_doc(data, value)
     units = units or doc_unit
