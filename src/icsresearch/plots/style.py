@@ -810,19 +810,47 @@ class PlotResult:
 def encode_png(pixels: np.ndarray, dpi: float) -> bytes:
     """PNG bytes of an ``(height, width, 4)`` RGBA image as the charts write it.
 
-    An opaque image (every chart: the figure background is white) is written as RGB, and
-    with zlib level 1: for the 12 figures of a report that is about half the encoding time of
-    matplotlib's own RGBA level-6 file, for files about 5% smaller (measured on a demo report).
+    An opaque image (every chart: the figure background is white) is written as RGB. The rows
+    are stored unfiltered (PNG filter type 0) and deflated by zlib at level 1. Written here
+    rather than by Pillow because Pillow's encoder always chooses a filter per row, which costs
+    more than the compression itself: on a demo report's six-panel trend grid Pillow at level 1
+    took 40 ms for 247 kB, this 15 ms for 207 kB (charts are mostly runs of identical pixels,
+    which deflate finds without filtering). Pillow (and every browser) reads the files back;
+    tests/test_plots_style.py decodes them with Pillow and compares every pixel.
     """
-    from PIL import Image, PngImagePlugin
+    import struct
+    import zlib
 
+    if pixels.ndim != 3 or pixels.shape[2] != 4 or pixels.dtype != np.uint8:
+        raise InvalidParameterError(
+            f"encode_png: expected a (height, width, 4) uint8 RGBA image, got {pixels.dtype} "
+            f"{pixels.shape}"
+        )
+    height, width = pixels.shape[:2]
     opaque = bool((pixels[..., 3] == 255).all())
-    image = Image.fromarray(np.ascontiguousarray(pixels[..., :3] if opaque else pixels))
-    info = PngImagePlugin.PngInfo()
-    info.add_text("Software", f"icsresearch with Matplotlib {matplotlib.__version__}")
-    buf = io.BytesIO()
-    image.save(buf, format="png", pnginfo=info, dpi=(dpi, dpi), compress_level=1)
-    return buf.getvalue()
+    channels = 3 if opaque else 4
+    rows = np.zeros((height, 1 + width * channels), dtype=np.uint8)  # column 0: filter type 0
+    rows[:, 1:] = (pixels[..., :3] if opaque else pixels).reshape(height, width * channels)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    per_metre = int(dpi / 0.0254 + 0.5)  # as Pillow writes a dpi
+    software = f"icsresearch with Matplotlib {matplotlib.__version__}"
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            # width, height, bit depth 8, colour type 2 (RGB) or 6 (RGBA), deflate, no
+            # filter method choice, no interlace
+            chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2 if opaque else 6, 0, 0, 0)),
+            chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+            chunk(b"tEXt", b"Software\x00" + software.encode("latin-1")),
+            chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)),
+            chunk(b"IEND", b""),
+        )
+    )
 
 
 class LayeredPlotResult(PlotResult):
