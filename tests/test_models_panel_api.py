@@ -141,6 +141,29 @@ def test_bad_parameters_raise_clear_errors(sim, kwargs, match):
             fit(sim, formula, **args)
 
 
+@pytest.mark.parametrize("n_entities", [5, 300, 3_000_000])  # dense grids and a sparse one
+@pytest.mark.parametrize("seed", range(4))
+def test_duplicate_pair_check_agrees_with_pandas(n_entities, seed):
+    """The counting check (dense grid) and the sorting one (sparse) against pandas.duplicated."""
+    from icsresearch.models.panel.design import _has_duplicate_pairs
+
+    rng = np.random.default_rng(seed)
+    n_periods, n_rows = 7, 400
+    e = rng.integers(0, n_entities, n_rows)
+    t = rng.integers(0, n_periods, n_rows)
+    if seed % 2:  # unique pairs: one row per pair, shuffled
+        grid = rng.permutation(n_entities * n_periods)[:n_rows] if n_entities > 5 else None
+        if grid is None:
+            grid = rng.permutation(n_entities * n_periods)
+        e, t = grid // n_periods, grid % n_periods
+    want = bool(pd.DataFrame({"e": e, "t": t}).duplicated().any())
+    assert _has_duplicate_pairs(e.astype(np.intp), t.astype(np.intp), n_periods) is want
+    if seed % 2:
+        assert want is False
+    elif n_entities == 5:
+        assert want is True
+
+
 def test_bad_data_raise_clear_errors(sim):
     dup = pd.concat([sim, sim.iloc[:2]])
     with pytest.raises(InvalidParameterError, match=r"share an \(entity, year\) pair"):

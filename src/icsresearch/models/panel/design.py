@@ -249,6 +249,22 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(codes, dtype=np.intp), np.asarray(labels)
 
 
+def _has_duplicate_pairs(e_codes: np.ndarray, t_codes: np.ndarray, n_periods: int) -> bool:
+    """Whether two rows share an (entity, period) pair, given both as dense codes.
+
+    A count per possible pair (``bincount``) when the entity x period grid is not much larger
+    than the data: at 20,000 x 20 it takes 1 ms where sorting the pairs (``np.unique``) took
+    0.36 s, more than half of a within fit. A sparse grid (many entities, many periods, few
+    rows) is sorted instead, so memory stays bounded by the data.
+    """
+    pair = e_codes.astype(np.int64) * n_periods + t_codes
+    n_e = int(e_codes.max()) + 1 if len(e_codes) else 0
+    cells = n_e * n_periods
+    if cells <= max(8 * len(pair), 1 << 20):
+        return bool((np.bincount(pair, minlength=cells) > 1).any())
+    return np.unique(pair).shape[0] < pair.shape[0]
+
+
 def build_design(
     data: pd.DataFrame,
     formula: str,
@@ -310,8 +326,7 @@ def build_design(
 
     e_codes, _ = _codes(frame[entity])
     t_codes, t_labels = _codes(frame[time])
-    pair = e_codes.astype(np.int64) * len(t_labels) + t_codes
-    if np.unique(pair).shape[0] < pair.shape[0]:
+    if _has_duplicate_pairs(e_codes, t_codes, len(t_labels)):
         dup = frame.duplicated([entity, time], keep=False).to_numpy()
         ex = frame.loc[dup, [entity, time]].drop_duplicates().head(3).to_records(index=False)
         raise _fail(
