@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -206,3 +207,15 @@ def test_harmonise_to_latest_walks_mergers():
     assert set(mapping["old_code"]) == {"RM2", "RW3"} and set(mapping["latest_code"]) == {"R0A"}
     same, empty = geography.harmonise_trust_codes(df, "as_reported")
     assert same["trust_code"].tolist() == df["trust_code"].tolist() and empty.empty
+
+
+@pytest.mark.parametrize("dtype", ["object", "string"])
+def test_harmonising_codes_none_of_which_merged_keeps_them_and_their_dtype(dtype):
+    df = pd.DataFrame({"trust_code": pd.Series(["RA2", "R0A"], dtype=dtype)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # before: a pandas fill-value warning, then float64
+        out, mapping = geography.harmonise_trust_codes(df, "latest")
+    assert out["trust_code"].tolist() == ["RA2", "R0A"] and mapping.empty
+    assert out["trust_code"].dtype == df["trust_code"].dtype
+    merged, _ = geography.harmonise_trust_codes(df.assign(trust_code=["RM2", "RA2"]), "latest")
+    assert merged["trust_code"].tolist() == ["R0A", "RA2"]

@@ -89,6 +89,28 @@ def test_a_text_column_wrapped_in_c_is_categorical_on_purpose(panel):
         fit(data, "y ~ x + C(year_text)", entity="id", time="yr", model="pooled")
 
 
+def test_a_pandas_categorical_of_number_like_levels_is_categorical_on_purpose(panel):
+    # mchugh2021's comorbidity bands '0', '1', '2', '3+': dummies by design, no warning
+    bands = pd.Categorical((panel["yr"] % 4).astype(str), categories=["0", "1", "2", "3"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        res = fit(panel.assign(band=bands), "y ~ x + band", entity="id", time="yr", model="pooled")
+    assert [t for t in res.params.index if t.startswith("band")] == [
+        "band[T.1]",
+        "band[T.2]",
+        "band[T.3]",
+    ]
+    # the same levels as plain text still warn
+    with pytest.warns(UserWarning, match=r"'band' holds numbers stored as text.*3 dummy"):
+        fit(
+            panel.assign(band=(panel["yr"] % 4).astype(str)),
+            "y ~ x + band",
+            entity="id",
+            time="yr",
+            model="pooled",
+        )
+
+
 def test_a_category_column_with_words_does_not_warn(panel):
     data = panel.assign(region=np.where(panel["id"] % 2, "North", "South"))
     with warnings.catch_warnings():

@@ -65,7 +65,7 @@ def run(tmp_path_factory, mirror):
     from icsresearch.replications.runner import run_replication
 
     out = tmp_path_factory.mktemp("asaria")
-    return run_replication("asaria2022", out)
+    return run_replication("asaria2022", out, parameters={"multiverse": "small"})
 
 
 @pytest.mark.realdata
@@ -80,6 +80,11 @@ def test_run_writes_every_output(run):
         assert run[name].is_file() and run[name].stat().st_size > 0, name
     html = run["asaria2022.html"].read_text(encoding="utf-8")
     assert "Management and hospital performance" in html and "<html" in html
+    # the robustness multiverse (small grid here): its tables and its section of the report
+    mv = pd.read_csv(run["multiverse.csv"])
+    assert mv["spec_id"].nunique() == 4 and mv["published"].sum() == 7
+    assert len(pd.read_csv(run["multiverse_summary.csv"])) == 7
+    assert "## Robustness multiverse" in run["comparison.md"].read_text(encoding="utf-8")
 
 
 @pytest.mark.realdata
@@ -122,7 +127,9 @@ def test_cleaned_processing_matches_r_and_is_one_flag_away(mirror, tmp_path):
     _assert_matches_r(A.estimate_all(sample), CLEANED)
     out = tmp_path / "cleaned"
     res = CliRunner().invoke(
-        app, ["replicate", "asaria2022", "--out", str(out), "--processing", "cleaned"]
+        app,
+        ["replicate", "asaria2022", "--out", str(out), "--processing", "cleaned"]
+        + ["-p", "multiverse=off"],
     )
     assert res.exit_code == 0, res.output
     _assert_matches_r(pd.read_csv(out / "estimates.csv"), CLEANED)
@@ -172,7 +179,9 @@ def test_perturbed_inputs_match_r(perturbed, seed, key, processing):
 def test_replicate_with_source_dir_matches_r_on_perturbed_files(perturbed, tmp_path):
     from icsresearch.replications.runner import run_replication
 
-    paths = run_replication("asaria2022", tmp_path / "out", source_dir=perturbed[2])
+    paths = run_replication(
+        "asaria2022", tmp_path / "out", source_dir=perturbed[2], parameters={"multiverse": "off"}
+    )
     _assert_matches_r(pd.read_csv(paths["estimates.csv"]), PERTURBED["seed_2"])
 
 
@@ -185,7 +194,7 @@ def test_manifest_records_inputs_parameters_and_verdicts(run):
         assert sources[name]["sha256"] == registry_entry(name).sha256
         assert sources[name]["verified"] is True
     assert man["parameters"]["convention"] == "plm"
-    assert man["parameters"]["output_dir"] == str(run["estimates.csv"].parent)
+    assert man["parameters"]["output_dir"] == "."  # the folder holding the manifest
     assert man["git_revision"] and man["environment"]["pandas"]
     assert man["runner"]["kernel"] == "icsresearch"
     assert {v["verdict"] for v in man["verdicts"]} <= set(VERDICTS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ import pytest
 
 from icsresearch.errors import InvalidParameterError
 from icsresearch.replications import griffiths2016 as G
+from icsresearch.replications import multiverse as MV
 from icsresearch.replications.comparison import NOT_REPRODUCED, REPRODUCED
 
 REFERENCE = json.loads(
@@ -40,7 +42,9 @@ def _check_against_r(est: pd.DataFrame, analyses=("cross_section", "panel")) -> 
 def run(tmp_path_factory, mirror):
     from icsresearch.replications.runner import run_replication
 
-    return run_replication("griffiths2016", tmp_path_factory.mktemp("griffiths"))
+    return run_replication(
+        "griffiths2016", tmp_path_factory.mktemp("griffiths"), parameters={"multiverse": "small"}
+    )
 
 
 @pytest.mark.realdata
@@ -57,7 +61,17 @@ def test_run_matches_r_and_compares_with_the_published_ratios(run):
     sources = {i["source"] for i in man["inputs"]}
     assert {"hchs_staff_groups", "hm_beds", "hm_shmi", "eric_sites_2019"} <= sources
     assert all(i["verified"] for i in man["inputs"])
-    assert run["griffiths2016.html"].is_file()
+    html = run["griffiths2016.html"].read_text(encoding="utf-8")
+    images = re.findall(r"<img[^>]*>", html)
+    captions = re.findall(r"<figcaption><b>Figure (\d+)\.</b>", html)
+    # the ratios, then the two specification curves: numbered, each with alt text in words
+    assert len(images) == 3 and captions == ["1", "2", "3"]
+    alts = [re.search(r'alt="([^"]*)"', img).group(1) for img in images]
+    assert "No description has been provided" not in html
+    assert alts[0].startswith("Coefficient plot: Staffing and mortality ratios. 12 ratios")
+    assert "Nurses, univariate (Published (2016)): 1.22 (1.04 to 1.43)" in alts[0]
+    for alt, claim in zip(alts[1:], MV.KEY_CLAIMS[G.ID], strict=True):
+        assert alt.startswith("Specification curve of ") and claim in alt
 
 
 @pytest.mark.realdata
@@ -104,7 +118,10 @@ def test_source_dir_files_replace_the_registry_copies(tmp_path, mirror):
             )
             w.writerow(r)
     out = run_replication(
-        "griffiths2016", tmp_path / "out", source_dir=folder, parameters={"panel": False}
+        "griffiths2016",
+        tmp_path / "out",
+        source_dir=folder,
+        parameters={"panel": False, "multiverse": "off"},
     )
     est = pd.read_csv(out["estimates.csv"]).set_index(["model", "term"])
     ref = pd.DataFrame(REFERENCE["estimates"]).set_index(["model", "term"])
@@ -112,8 +129,9 @@ def test_source_dir_files_replace_the_registry_copies(tmp_path, mirror):
         assert est.loc[key, "coef"] == pytest.approx(ref.loc[key, "coef"] / 2, rel=1e-9)
     man = json.loads(out["manifest.json"].read_text(encoding="utf-8"))
     beds = next(i for i in man["inputs"] if i["source"] == "hm_beds")
-    assert beds["verified"] is False and beds["path"] == str((folder / "beds.csv").resolve())
-    assert man["parameters"]["source_dir"] == str(folder.resolve())
+    # no machine folder in the outputs: the --source-dir folder is a placeholder
+    assert beds["verified"] is False and beds["path"] == "<source-dir>/beds.csv"
+    assert man["parameters"]["source_dir"] == "<source-dir>"
     assert "without hash checks" in out["comparison.md"].read_text(encoding="utf-8")
 
 

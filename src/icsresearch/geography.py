@@ -541,11 +541,10 @@ def harmonise_trust_codes(
     applied = succ[succ["old_code"].isin(set(out[code_col]))][
         ["old_code", "latest_code", "steps", "last_date"]
     ]
-    out[code_col] = (
-        out[code_col]
-        .map(dict(zip(applied["old_code"], applied["latest_code"], strict=True)))
-        .fillna(out[code_col])
-    )
+    # replace() keeps the column's dtype; map().fillna() gave float64 (and a pandas warning)
+    # when no code of the frame has a successor
+    latest = dict(zip(applied["old_code"], applied["latest_code"], strict=True))
+    out[code_col] = out[code_col].replace(latest) if latest else out[code_col]
     return out, applied.reset_index(drop=True)
 
 

@@ -255,8 +255,11 @@ def check_types(
     categorical = set(_CATEGORICAL_TERM.findall(formula))
     for c in regressors:
         s = data[c]
-        if c in categorical or not (
-            pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)
+        # a pandas Categorical is categorical on purpose (its levels were chosen), like C(x)
+        if (
+            c in categorical
+            or isinstance(s.dtype, pd.CategoricalDtype)
+            or not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s))
         ):
             continue
         present = s.dropna()

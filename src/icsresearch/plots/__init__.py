@@ -28,6 +28,7 @@ Function               What it draws
 ``trend_plot``         series by financial year ("2012/13"), gaps shown as gaps
 ``ics_vs_england``     an ICS's series against England (and its region)
 ``coef_plot``          estimates and CIs from one or several models, dodged
+``spec_curve``         a specification curve: estimates across a multiverse of choices
 =====================  ===========================================================
 """
 
@@ -50,12 +51,13 @@ _EXPORTS = {
     "ics_vs_england": "trends",
     "coef_plot": "coefplot",
     "event_time_plot": "event_time",
+    "spec_curve": "speccurve",
     "PlotResult": "style",
     "add_footer": "style",
     "house_style": "style",
     "format_financial_year": "style",
 }
-_SUBMODULES = {"style", "funnel", "spc", "maps", "trends", "coefplot", "event_time"}
+_SUBMODULES = {"style", "funnel", "spc", "maps", "trends", "coefplot", "event_time", "speccurve"}
 
 __all__ = sorted(set(_EXPORTS) | _SUBMODULES)
 
@@ -65,6 +67,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .funnel import FunnelAnalysis, funnel_data, funnel_plot  # noqa: F401
     from .maps import choropleth, tile_layout, tile_map  # noqa: F401
     from .spc import SPCAnalysis, spc_analysis, spc_chart  # noqa: F401
+    from .speccurve import spec_curve  # noqa: F401
     from .style import PlotResult, add_footer, format_financial_year, house_style  # noqa: F401
     from .trends import ics_vs_england, trend_plot  # noqa: F401
 

@@ -282,8 +282,30 @@ def coef_plot(
         "ratio_scale": ratio,
         "log_scale": bool(log_scale),
         "dropped_non_finite": dropped,
+        "alt_text": _alt_text(out, title, ci_text, ratio, reference),
     }
     return style.PlotResult(fig, out, summary, kind="coefplot")
+
+
+#: Estimates named in a coefficient plot's alt text; a longer list is cut with "and N more".
+_ALT_ESTIMATES = 12
+
+
+def _alt_text(out: pd.DataFrame, title, ci_text: str, ratio: bool, reference) -> str:
+    """The chart in words: what is plotted, and the first estimates with their intervals."""
+    models = list(dict.fromkeys(out["model"]))
+    what = "ratios" if ratio else "estimates"
+    head = f"Coefficient plot{': ' + title if title else ''}. {len(out)} {what} with {ci_text}"
+    if len(models) > 1:
+        head += f" from {len(models)} models ({', '.join(map(str, models))})"
+    head += f"; reference line at {reference:g}." if reference is not None else "."
+    items = [
+        f"{row.label}{' (' + str(row.model) + ')' if len(models) > 1 else ''}: "
+        f"{row.estimate:.3g} ({row.ci_low:.3g} to {row.ci_high:.3g})"
+        for row in out.head(_ALT_ESTIMATES).itertuples()
+    ]
+    rest = len(out) - len(items)
+    return head + " " + "; ".join(items) + (f"; and {rest} more." if rest > 0 else ".")
 
 
 _RATIO_TICKS = (

@@ -218,6 +218,28 @@ def _rows(res, analysis: str, model: str, terms: list[str]) -> list[dict[str, An
     return out
 
 
+def cross_section_models(cs: pd.DataFrame) -> list[tuple[str, list[str], Any]]:
+    """The fitted cross-section models, for :func:`fit_cross_section` and the multiverse.
+
+    Returns
+    -------
+    list of tuple
+        ``(model, terms, result)``: each ratio ``univariate``, the three ``multivariable``, and
+        ``multivariable_trust_type`` when ``cs`` has ``trust_type``; OLS, conventional standard
+        errors (a result's ``with_cov`` gives others without re-fitting).
+    """
+    models: list[tuple[str, list[str], Any]] = []
+    for ratio in RATIOS:
+        models.append(("univariate", [ratio], _fit(cs, f"log_shmi ~ {ratio}", model="pooled")))
+    all_ratios = " + ".join(RATIOS)
+    res = _fit(cs, f"log_shmi ~ {all_ratios}", model="pooled")
+    models.append(("multivariable", list(RATIOS), res))
+    if "trust_type" in cs.columns:
+        res = _fit(cs, f"log_shmi ~ {all_ratios} + C(trust_type)", model="pooled")
+        models.append(("multivariable_trust_type", list(RATIOS), res))
+    return models
+
+
 def fit_cross_section(cs: pd.DataFrame) -> pd.DataFrame:
     """Univariate, multivariable and trust-type-adjusted models of log SHMI (OLS).
 
@@ -230,15 +252,8 @@ def fit_cross_section(cs: pd.DataFrame) -> pd.DataFrame:
         ``univariate``, ``multivariable``, ``multivariable_trust_type``.
     """
     rows: list[dict[str, Any]] = []
-    for ratio in RATIOS:
-        res = _fit(cs, f"log_shmi ~ {ratio}", model="pooled")
-        rows += _rows(res, "cross_section", "univariate", [ratio])
-    all_ratios = " + ".join(RATIOS)
-    res = _fit(cs, f"log_shmi ~ {all_ratios}", model="pooled")
-    rows += _rows(res, "cross_section", "multivariable", list(RATIOS))
-    if "trust_type" in cs.columns:
-        res = _fit(cs, f"log_shmi ~ {all_ratios} + C(trust_type)", model="pooled")
-        rows += _rows(res, "cross_section", "multivariable_trust_type", list(RATIOS))
+    for model, terms, res in cross_section_models(cs):
+        rows += _rows(res, "cross_section", model, terms)
     return pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
 
 
@@ -254,6 +269,23 @@ def build_panel(staff: pd.DataFrame | None = None) -> pd.DataFrame:
         staff = workforce.read_hchs_staff_groups()
     first = build_cross_section("2017-09", with_trust_type=False, staff=staff)
     second = build_cross_section("2018-06", with_trust_type=False, staff=staff)
+    return panel_from_cross_sections(first, second)
+
+
+def panel_from_cross_sections(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+    """Stack two cross-sections, keep trusts in both, and split each ratio (see :func:`build_panel`).
+
+    Parameters
+    ----------
+    first, second
+        :func:`build_cross_section` outputs of the two censuses (possibly recoded or filtered,
+        as the multiverse does).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The balanced two-year panel with ``<ratio>_between`` and ``<ratio>_within``.
+    """
     both = set(first["trust_code"]) & set(second["trust_code"])
     panel = pd.concat([first, second], ignore_index=True)
     panel = panel[panel["trust_code"].isin(both)].sort_values(["trust_code", "year"])
@@ -267,14 +299,8 @@ def build_panel(staff: pd.DataFrame | None = None) -> pd.DataFrame:
     return panel
 
 
-def fit_panel(panel: pd.DataFrame) -> pd.DataFrame:
-    """Within-between random-effects model (and plain fixed effects) of log SHMI, two years.
-
-    ``within_between``: Swamy-Arora random effects of log SHMI on each ratio's trust mean and
-    deviation plus a year effect, clustered by trust (plm "sss"). ``within``: trust and year
-    fixed effects on the ratios, clustered by trust; in a balanced panel its coefficients equal
-    the ``_within`` ones of the first model.
-    """
+def panel_models(panel: pd.DataFrame) -> list[tuple[str, list[str], Any]]:
+    """The fitted panel models ``(model, terms, result)``, for :func:`fit_panel` and the multiverse."""
     between_within = " + ".join(f"{r}_between + {r}_within" for r in RATIOS)
     res = _fit(
         panel,
@@ -285,7 +311,6 @@ def fit_panel(panel: pd.DataFrame) -> pd.DataFrame:
         cluster="trust_code",
     )
     terms = [f"{r}_{part}" for r in RATIOS for part in ("between", "within")]
-    rows = _rows(res, "panel", "within_between", terms)
     fe = _fit(
         panel,
         "log_shmi ~ " + " + ".join(RATIOS),
@@ -294,7 +319,20 @@ def fit_panel(panel: pd.DataFrame) -> pd.DataFrame:
         vcov="CRV1",
         cluster="trust_code",
     )
-    rows += _rows(fe, "panel", "within", list(RATIOS))
+    return [("within_between", terms, res), ("within", list(RATIOS), fe)]
+
+
+def fit_panel(panel: pd.DataFrame) -> pd.DataFrame:
+    """Within-between random-effects model (and plain fixed effects) of log SHMI, two years.
+
+    ``within_between``: Swamy-Arora random effects of log SHMI on each ratio's trust mean and
+    deviation plus a year effect, clustered by trust (plm "sss"). ``within``: trust and year
+    fixed effects on the ratios, clustered by trust; in a balanced panel its coefficients equal
+    the ``_within`` ones of the first model.
+    """
+    rows: list[dict[str, Any]] = []
+    for model, terms, res in panel_models(panel):
+        rows += _rows(res, "panel", model, terms)
     return pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
 
 
@@ -443,3 +481,75 @@ def comparison_plot(estimates: pd.DataFrame, **kwargs):
     kwargs.setdefault("reference", 1.0)
     kwargs.setdefault("log_scale", True)
     return coef_plot(data, **kwargs)
+
+
+#: What the replication covers, for the reviewer's README (``replications.reviewer``): each
+#: display item of the paper (the paper's own tables are not available here, so
+#: items are named by content), the code and notebook section that make it, the output files
+#: that hold it, and the claims (``fnmatch`` patterns of claim ids) it bears on.
+DISPLAY_ITEMS: tuple[dict[str, Any], ...] = (
+    {
+        "item": "Rate ratios of mortality per extra occupied bed per registered nurse, doctor "
+        "and support worker, univariate and multivariable (the paper's main results)",
+        "code": "griffiths2016.build_cross_section, griffiths2016.fit_cross_section, "
+        "griffiths2016.published_vs_reproduced",
+        "notebook": "2. Models of log SHMI",
+        "outputs": (
+            "estimates.csv (analysis=cross_section)",
+            "comparison.md: Published and reproduced ratios",
+        ),
+        "claims": ("univariate:*", "multivariable:*"),
+    },
+    {
+        "item": "Figure: published and reproduced ratios side by side",
+        "code": "griffiths2016.comparison_plot",
+        "notebook": "2. Models of log SHMI",
+        "outputs": ("griffiths2016.html",),
+        "claims": ("univariate:*", "multivariable:*"),
+    },
+    {
+        "item": "Descriptive statistics: staff, occupied beds, ratios and SHMI of the sample "
+        "trusts; trusts left out",
+        "code": "griffiths2016.build_cross_section",
+        "notebook": "1. The cross-section",
+        "outputs": ("griffiths2016.html", "comparison.md: Trusts dropped from the cross-section"),
+        "claims": (),
+    },
+    {
+        "item": "Robustness: the multivariable model with trust-type dummies (ERIC 2019/20)",
+        "code": "griffiths2016.trust_types, griffiths2016.fit_cross_section",
+        "notebook": "2. Models of log SHMI",
+        "outputs": ("estimates.csv", "comparison.md: All estimates", "comparison.md: Trust types"),
+        "claims": (),
+    },
+    {
+        "item": "Panel after Rubbo et al. (2023): between- and within-trust associations",
+        "code": "griffiths2016.build_panel, griffiths2016.fit_panel",
+        "notebook": "3. Panel: between and within trusts",
+        "outputs": ("estimates.csv (analysis=panel)", "comparison.md: All estimates"),
+        "claims": ("panel:*",),
+    },
+    {
+        "item": "Outcome: risk-adjusted mortality of medical admissions",
+        "code": "none (needs patient-level HES; public SHMI is used instead)",
+        "notebook": "4. Verdicts",
+        "outputs": ("comparison.md: Notes",),
+        "claims": ("design:*",),
+    },
+    {
+        "item": "Robustness multiverse (not in the paper): every claim re-judged over a grid of "
+        "analytic choices (sample rule, trust codes as reported or harmonised, clustering by "
+        "trust or system with each footprint and trust-to-ICS method, small-sample convention"
+        "), with specification curves",
+        "code": "multiverse.run_replication_multiverse, multiverse.replication_grid('griffiths2016'), "
+        "multiverse.griffiths2016_analysis",
+        "notebook": "5. Robustness multiverse",
+        "outputs": (
+            "multiverse.csv",
+            "multiverse_summary.csv",
+            "comparison.md: Robustness multiverse",
+            "griffiths2016.html",
+        ),
+        "claims": ("univariate:*", "multivariable:*", "panel:*"),
+    },
+)

@@ -496,3 +496,63 @@ def design_parameters(design: McHughDesign) -> dict[str, Any]:
     import dataclasses
 
     return dataclasses.asdict(design)
+
+
+#: What the replication covers, for the reviewer's README (``replications.reviewer``): each
+#: display item of the study (the paper's own tables are not available here, so items
+#: are named by content), the code and notebook section that make it, the output files
+#: that hold it, and the claims (``fnmatch`` patterns of claim ids) it bears on.
+DISPLAY_ITEMS: tuple[dict[str, Any], ...] = (
+    {
+        "item": "Effects of one fewer patient per nurse on 30-day mortality, 7-day readmission "
+        "and length of stay (the paper's main estimates; here recovered on simulated patients)",
+        "code": "mchugh2021.estimate (analysis='staffing'), mchugh2021.summary_frame",
+        "notebook": "2. The design's models",
+        "outputs": ("estimates.csv (analysis=staffing)", "comparison.md: Planted and recovered"),
+        "claims": ("effect:*", "design:died", "design:readmitted", "design:los"),
+    },
+    {
+        "item": "Figure: planted and recovered effects with 95% CIs",
+        "code": "icsresearch.plots.coef_plot on mchugh2021.estimate",
+        "notebook": "2. The design's models",
+        "outputs": ("mchugh2021.html",),
+        "claims": ("design:died", "design:readmitted", "design:los"),
+    },
+    {
+        "item": "Two-period difference-in-differences of the mandate, and the crude two-by-two "
+        "table (arm x period)",
+        "code": "mchugh2021.estimate (analysis='did'), mchugh2021.did_table",
+        "notebook": "1. The simulated study; 2. The design's models",
+        "outputs": ("estimates.csv (analysis=did)", "comparison.md: Crude two-by-two table"),
+        "claims": (),
+    },
+    {
+        "item": "Collapsed cells against the row-level fit (a property of the estimator)",
+        "code": "mchugh2021.fit_outcome (method='collapsed' and 'rows')",
+        "notebook": "2. The design's models",
+        "outputs": ("estimates.csv (path=collapsed, rows)",),
+        "claims": ("design:paths_agree",),
+    },
+    {
+        "item": "Power and CI coverage of a study of this size (not in the paper)",
+        "code": "mchugh2021.power_analysis",
+        "notebook": "3. Power",
+        "outputs": ("comparison.md: Power", "manifest.json: power"),
+        "claims": ("design:died",),
+    },
+    {
+        "item": "Deaths, readmissions and bed-days averted; costs",
+        "code": "mchugh2021.averted (illustration on simulated patients)",
+        "notebook": "4. Events averted (illustration)",
+        "outputs": ("comparison.md: Notes",),
+        "claims": ("averted",),
+    },
+    {
+        "item": "Baseline staffing, companion BMJ Open 2020 (mean 5.52, SD 2.03 patients per "
+        "nurse)",
+        "code": "simulate_mchugh.hospital_table (an input of the simulator)",
+        "notebook": "1. The simulated study",
+        "outputs": ("comparison.md: Notes", "comparison.md: Simulation design"),
+        "claims": ("baseline_staffing",),
+    },
+)

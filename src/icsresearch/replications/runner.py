@@ -7,11 +7,21 @@
 ``<id>.ipynb``      the executed notebook
 ``<id>.html``       the same, as HTML
 ``manifest.json``   inputs (registry name, path, sha256, verified), parameters, versions, git
-                    revision, the verdicts and the sha256 of every output
+                    revision, the verdicts and the sha256 of every output but the README
+``README.md``       for a reviewer, in the shape of the AEA Data Editor's template README: data
+                    and their provenance, requirements, instructions, claims and display items
+                    with their verdicts (:mod:`.reviewer`); written last, from the manifest, and
+                    quoting the manifest's sha256
 
 Notebooks call :func:`write_outputs` themselves, so a notebook run by hand in Jupyter leaves the
-same files (without the HTML). ``source_dir`` points the readers at a folder of files with the
-published names (no hash check) through ``ICSRESEARCH_SOURCE_DIR``, which the kernel inherits.
+same files (without the HTML and README). The HTML opens with the verdict summary and the
+published and reproduced numbers side by side (cells the runner adds to the exported copy).
+No output names a folder of the machine it ran on: the runner replaces them with placeholders
+(``.`` for the output folder, ``<source-dir>``, ``<cache>``...; :func:`.reviewer.machine_paths`)
+and records which in the manifest's ``placeholders``.
+
+``source_dir`` points the readers at a folder of files with the published names (no hash check)
+through ``ICSRESEARCH_SOURCE_DIR``, which the kernel inherits.
 
 The run writes into ``out/.icsresearch-staging/`` and moves the outputs into ``out`` only when the
 notebook succeeded: a failed run keeps the previous outputs and leaves its executed notebook in
@@ -25,6 +35,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 import uuid
@@ -35,6 +46,14 @@ from typing import Any
 
 from ..errors import DataFileError, InvalidParameterError, ReplicationError
 from .registry import get_replication
+from .reviewer import (
+    PLACEHOLDERS,
+    machine_paths,
+    scrub_files,
+    scrub_json,
+    summary_cells,
+    write_readme,
+)
 
 #: The Jupyter kernel the notebooks run on (registered by ``make install``).
 KERNEL_NAME = "icsresearch"
@@ -42,9 +61,17 @@ KERNEL_NAME = "icsresearch"
 NOTEBOOK_DIR_ENV = "ICSRESEARCH_REPLICATION_NOTEBOOKS"
 
 OUTPUT_FILES = ("estimates.csv", "comparison.md", "manifest.json")
+#: Written by the runner after the notebook, from the final manifest (:mod:`.reviewer`).
+README = "README.md"
 #: Outputs a replication may add (``write_outputs(tables=...)``): the side-by-side estimates of
-#: its named sensitivity analysis of data processing (asaria2022: authors' vs cleaned).
-OPTIONAL_OUTPUTS = ("processing_sensitivity.csv",)
+#: its named sensitivity analysis of data processing (asaria2022: authors' vs cleaned), and its
+#: robustness multiverse (:mod:`.multiverse`: one row per specification and claim, and the
+#: per-claim summary).
+OPTIONAL_OUTPUTS = (
+    "processing_sensitivity.csv",
+    "multiverse.csv",
+    "multiverse_summary.csv",
+)
 #: Working folder of a run inside ``out`` (the same name as the report batch's).
 STAGING = ".icsresearch-staging"
 #: Where a failed run's executed notebook is kept.
@@ -225,13 +252,15 @@ def write_outputs(
     return paths
 
 
-def _html(executed: Path, target: Path) -> Path:
+def _html(executed: Path, target: Path, top_cells: Sequence[Any] = ()) -> Path:
     import nbformat
 
     from .._atomic import atomic_write_text
     from ..reports.executor import html_exporter
 
     nb = nbformat.read(str(executed), as_version=4)
+    # the exporter's copy only: the executed notebook stays as it ran
+    nb.cells[0:0] = list(top_cells)
     # the report batch's exporter: no raw HTML from Markdown outputs built from data files
     body, _ = html_exporter(hide_code=False, remove_tags=()).from_notebook_node(nb)
     return atomic_write_text(target, body)
@@ -330,7 +359,7 @@ def run_replication(
     -------
     dict
         Output name -> path: ``estimates.csv``, ``comparison.md``, ``manifest.json``,
-        ``<id>.ipynb``, ``<id>.html``.
+        ``<id>.ipynb``, ``<id>.html``, ``README.md`` (and the optional outputs written).
 
     Raises
     ------
@@ -375,7 +404,7 @@ def run_replication(
             )
     out = check_output_dir(out)
     executed_name, html_name = rep.notebook, f"{rep.id}.html"
-    names = (*OUTPUT_FILES, *OPTIONAL_OUTPUTS, executed_name, html_name)
+    names = (*OUTPUT_FILES, *OPTIONAL_OUTPUTS, executed_name, html_name, README)
 
     from ..data.store import SOURCE_DIR_ENV
 
@@ -393,6 +422,10 @@ def run_replication(
         record.save()
         stage = out / STAGING / f"{rep.id}-{uuid.uuid4().hex[:10]}"
         stage.mkdir(parents=True)
+        overridden = os.environ.get(NOTEBOOK_DIR_ENV)
+        roots = machine_paths(
+            out=out, stage=stage, source_dir=src, notebooks=nb_in.parent if overridden else None
+        )
         try:
             # the kernel works in the staging folder; "." is the output folder once moved
             params.update(output_dir=".", source_dir=str(src) if src else "")
@@ -402,23 +435,28 @@ def run_replication(
                 _execute(nb_in, executed, params, stage, env, kernel_name, log_output)
             except PapermillExecutionError as exc:
                 kept = any((out / n).exists() for n in names)
-                failed = _keep_failed(stage, out, record, executed_name)
+                failed = _keep_failed(stage, out, record, executed_name, roots)
                 raise _failure(exc, failed / executed_name, kept) from None
             seconds = time.perf_counter() - started
             missing = [name for name in OUTPUT_FILES if not (stage / name).is_file()]
             if missing:
-                failed = _keep_failed(stage, out, record, executed_name)
+                failed = _keep_failed(stage, out, record, executed_name, roots)
                 raise ReplicationError(
                     f"the notebook ran but did not write {missing}\n"
                     "  Fix: the notebook must call write_outputs(output_dir, ...); see "
                     f"{failed / executed_name}"
                 )
-            params["output_dir"] = str(out)  # where the outputs are, for the manifest
-            _html(executed, stage / html_name)
+            # no folder of this machine in any output: placeholders instead ("." = out)
+            scrub_files(stage, [n for n in names if n not in ("manifest.json", html_name)], roots)
+            params["output_dir"] = "."  # where the outputs are: this folder
+            comparison = (stage / "comparison.md").read_text(encoding="utf-8")
+            manifest = json.loads((stage / "manifest.json").read_text(encoding="utf-8"))
+            _html(executed, stage / html_name, summary_cells(rep.id, manifest, comparison))
             _finish_manifest(
-                stage / "manifest.json", nb_in, executed, stage / html_name, kernel_name,
-                seconds, params,
+                stage / "manifest.json", nb_in, (executed_name, html_name), kernel_name, seconds,
+                params, roots,
             )  # fmt: skip
+            write_readme(stage, rep.id)  # from the final manifest, so after it
             # into place one file at a time, the manifest last; the old outputs are the
             # workbench's (claimed above), a stale failed attempt too
             for name in (*[n for n in names if n != "manifest.json"], "manifest.json"):
@@ -439,25 +477,40 @@ def run_replication(
     paths.update({name: out / name for name in OPTIONAL_OUTPUTS if (out / name).is_file()})
     paths[executed_name] = out / executed_name
     paths[html_name] = out / html_name
+    paths[README] = out / README
     return paths
 
 
-def _keep_failed(stage: Path, out: Path, record, executed_name: str) -> Path:
+def _keep_failed(stage: Path, out: Path, record, executed_name: str, roots=()) -> Path:
     """Keep a failed run's executed notebook in ``out/failed/`` (replacing an older failure)."""
     failed = out / FAILED
     if failed.exists():  # claimed above: the workbench's own earlier failure
         shutil.rmtree(failed, ignore_errors=True)
     failed.mkdir()
     if (stage / executed_name).is_file():
+        scrub_files(stage, [executed_name], roots)  # its traceback names no machine folder
         os.replace(stage / executed_name, failed / executed_name)
     record.add(FAILED, kind="folder")
     record.save()
     return failed
 
 
+def _cpu_count() -> int | None:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may use
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count()
+
+
 def _finish_manifest(
-    path: Path, nb_in: Path, executed: Path, html: Path, kernel: str, seconds: float, params
+    path: Path, nb_in: Path, added: Sequence[str], kernel: str, seconds: float, params, roots
 ) -> None:
+    """Complete the notebook's manifest: runner facts, every output's sha256, no machine paths.
+
+    Every output (the notebook's, and the runner's ``added`` files) is hashed again here, after
+    the paths were replaced; README.md is listed without a hash: it is written after the
+    manifest, from it, and quotes its sha256.
+    """
     from ..provenance import write_manifest
 
     record = json.loads(path.read_text(encoding="utf-8"))
@@ -468,8 +521,20 @@ def _finish_manifest(
         "notebook_sha256": _sha256(nb_in),
         "kernel": kernel,
         "seconds": round(seconds, 1),
+        "cpu_count": _cpu_count(),
     }
-    outputs = record.setdefault("outputs", {})
-    for p in (executed, html):
-        outputs[p.name] = {"sha256": _sha256(p)}
+    stage = path.parent
+    names = dict.fromkeys([*(record.get("outputs") or {}), *added])
+    record["outputs"] = {
+        name: {"sha256": _sha256(stage / name)}
+        for name in names
+        if name not in ("manifest.json", README) and (stage / name).is_file()
+    }
+    record["outputs"][README] = {
+        "note": "written after this manifest, from it; README.md quotes this manifest's sha256"
+    }
+    record = scrub_json(record, roots)
+    used = set(re.findall(r"<[a-z-]+>|~(?=/)", json.dumps(record)))
+    used.add(".")
+    record["placeholders"] = {k: v for k, v in PLACEHOLDERS.items() if k in used}
     write_manifest(path, record)
