@@ -67,6 +67,14 @@ def data_fetch(
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Fetch every registry file.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    lock: Annotated[
+        Path | None,
+        typer.Option(
+            "--lock",
+            metavar="PATH",
+            help="Also fetch every file this lockfile pins (see `icsresearch data add`).",
+        ),
+    ] = None,
 ) -> None:
     """Fetch files into the cache from ICSRESEARCH_MIRROR or the pinned URLs, checking sha256."""
     from .data import REGISTRY, fetch_many, get
@@ -74,8 +82,15 @@ def data_fetch(
 
     if all_ and names:
         raise _fail("give names or --all, not both")
+    if lock is not None:
+        _fetch_locked(lock, quiet)
+        if not all_ and not names:
+            return
     if not all_ and not names:
-        raise _fail("name the files to fetch, or pass --all (see `icsresearch data list`)", 2)
+        raise _fail(
+            "name the files to fetch, or pass --all or --lock PATH (see `icsresearch data list`)",
+            2,
+        )
     wanted = list(REGISTRY) if all_ else list(names or [])
     for n in wanted:
         get(n)  # unknown names fail before anything is fetched
@@ -100,10 +115,20 @@ def data_verify(
     cached_only: Annotated[
         bool, typer.Option("--cached-only", help="Check only the files that are cached.")
     ] = False,
+    lock: Annotated[
+        Path | None,
+        typer.Option(
+            "--lock",
+            metavar="PATH",
+            help="Lockfile whose files are checked too (default: ./icsresearch.lock or "
+            "ICSRESEARCH_LOCK, when it exists).",
+        ),
+    ] = None,
 ) -> None:
     """Re-hash cached files against the registry and cached panels against their own sha256.
 
-    Files that fail are set aside in <cache>/_rejected/ (a panel is rebuilt when next used).
+    The files of the lockfile (icsresearch.lock) are re-hashed against it too. Files that fail
+    are set aside in <cache>/_rejected/ (a panel is rebuilt when next used).
     """
     from rich.markup import escape
 
@@ -113,6 +138,7 @@ def data_verify(
 
     outcomes = verify()
     panels = verify_panels()
+    locked = _verify_locked(lock)
     table = Table(title=f"cache {config.cache_dir()}")
     table.add_column("name", overflow="fold")
     table.add_column("status")
@@ -123,16 +149,33 @@ def data_verify(
         table.add_row(escape(o.name), f"[{colour[o.status]}]{o.status}[/]")
     for p in panels:
         table.add_row(f"panel {escape(p.name)}", f"[{colour[p.status]}]{p.status}[/]")
+    words = {"ok": "ok", "missing": "not cached", "tampered": "rejected"}
+    for s in locked:
+        if cached_only and s.status == "missing":
+            continue
+        status = words[s.status]
+        table.add_row(f"release {escape(s.entry.label)}", f"[{colour[status]}]{status}[/]")
     console.print(table)
     rejected = [o for o in outcomes if o.status == "rejected"]
     bad_panels = [p for p in panels if p.status == "rejected"]
+    bad_locked = [s for s in locked if s.status == "tampered"]
     absent = [o.name for o in outcomes if o.status == "not cached"]
-    for o in [*rejected, *bad_panels]:
+    for o in [*rejected, *bad_panels, *bad_locked]:
         err_console.print(o.detail, markup=False, highlight=False, soft_wrap=True)
-    if rejected or bad_panels:
+    if rejected or bad_panels or bad_locked:
         raise _fail(
-            f"{len(rejected)} cached file(s) and {len(bad_panels)} cached panel(s) failed the "
-            "hash check and were set aside"
+            f"{len(rejected) + len(bad_locked)} cached file(s) and {len(bad_panels)} cached "
+            "panel(s) failed the hash check and were set aside"
+        )
+    missing_locked = [s for s in locked if s.status == "missing"]
+    if missing_locked and not cached_only:
+        from .releases import default_path
+
+        where = lock if lock is not None else default_path()
+        raise _fail(
+            f"{len(missing_locked)} file(s) locked in {escape(str(where))} are not cached: run "
+            f"`icsresearch data fetch --lock {escape(str(where))}` (with ICSRESEARCH_MIRROR set "
+            "when offline)"
         )
     if absent and not cached_only:
         config.mirror_dir()  # a mistyped or empty mirror is the thing to fix: named as such
@@ -142,6 +185,195 @@ def data_verify(
         )
     console.print(f"[green]{len(outcomes) - len(absent)} cached file(s) verified.[/]")
     console.print(f"[green]{sum(p.status == 'ok' for p in panels)} cached panel(s) verified.[/]")
+    if locked:
+        ok = sum(s.status == "ok" for s in locked)
+        console.print(f"[green]{ok} locked release file(s) verified.[/]")
+
+
+# --- official releases: data add, data lock --------------------------------------------------
+
+
+def _user_errors():
+    """Print an error meant for the user (with its Fix) and exit 1, also under typer's runner."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def guard():
+        try:
+            yield
+        except IcsResearchError as exc:
+            from rich.markup import escape
+
+            raise _fail(escape(str(exc))) from None
+
+    return guard()
+
+
+def _verify_locked(lock: Path | None) -> list:
+    """Re-hash the lockfile's cached files (none when no lockfile is given or present)."""
+    from .releases import files, read
+
+    with _user_errors():
+        book = read(lock, must_exist=lock is not None)
+        if not book.exists:
+            return []
+        return files.verify(book.files, book.path)
+
+
+def _fetch_locked(lock: Path, quiet: bool) -> None:
+    from .releases import fetch_lock, read
+
+    with _user_errors():
+        book = read(lock, must_exist=True)
+        got = fetch_lock(book.path, progress=not quiet)
+    console.print(
+        f"[green]{len(book.files)}[/] locked file(s) of {book.path} in the cache and verified "
+        f"({len(got)} downloaded now).",
+        highlight=False,
+    )
+
+
+_LOCK_HELP = "Lockfile (default: ./icsresearch.lock, or ICSRESEARCH_LOCK)."
+
+
+@data_app.command("add")
+def data_add(
+    collection: Annotated[
+        str, typer.Argument(help="Release collection: rtt, ae, ae_provider or shmi.")
+    ],
+    from_: Annotated[
+        str, typer.Option("--from", metavar="YYYY-MM", help="First month, e.g. 2024-04.")
+    ],
+    to: Annotated[
+        str | None,
+        typer.Option("--to", metavar="YYYY-MM", help="Last month (default: the --from month)."),
+    ] = None,
+    lock: Annotated[Path | None, typer.Option("--lock", metavar="PATH", help=_LOCK_HELP)] = None,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="Look locked months up again and re-pin those whose published file changed.",
+        ),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Find an official release's files for a range of months, download them, pin them.
+
+    Each file's URL, size and sha256 go into the lockfile (trust on first use); from then on
+    every reader accepts only those bytes. Months already locked are not looked up again.
+
+    Example: icsresearch data add rtt --from 2024-04 --to 2025-03
+    """
+    from rich.markup import escape
+
+    from .releases import add
+
+    with _user_errors():
+        report = add(collection, from_, to or from_, lock=lock, update=update, progress=not quiet)
+    lock_name = escape(str(report.lock_path))
+    for e in report.added:
+        console.print(
+            f"  [green]locked[/] {escape(e.label)}  {escape(e.filename)}  {e.size:,} bytes  "
+            f"sha256 {e.sha256[:16]}...",
+            highlight=False,
+        )
+    for old, new in report.updated:
+        console.print(
+            f"  [yellow]re-pinned[/] {escape(new.label)}: the published file changed "
+            f"(sha256 {old.sha256[:16]}... -> {new.sha256[:16]}...); results made from the "
+            "old bytes will differ",
+            highlight=False,
+        )
+    console.print(
+        f"{report.collection}: {len(report.added)} file(s) added to {lock_name}, "
+        f"{len(report.updated)} re-pinned, {len(report.present)} already locked; "
+        f"{len(report.downloaded)} downloaded.",
+        highlight=False,
+    )
+    if report.missing:
+        lines = "\n".join(
+            f"  - {report.collection} {p}: {escape(reason)}" for p, reason in report.missing
+        )
+        raise _fail(
+            f"{len(report.missing)} month(s) could not be found or fetched:\n{lines}\n"
+            "  Fix: check that those months are published yet (statistics appear weeks after "
+            "the month) and that the landing page is the one docs/releases.md gives; the "
+            "months found are locked, so run the command again later for the others."
+        )
+
+
+@data_app.command("lock")
+def data_lock(
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Check that every locked file is here and intact."),
+    ] = False,
+    lock: Annotated[Path | None, typer.Option("--lock", metavar="PATH", help=_LOCK_HELP)] = None,
+) -> None:
+    """Show the lockfile, or (--check) whether all its files are present and intact.
+
+    --check reads only: it fetches nothing and moves nothing (`icsresearch data verify` sets a
+    bad copy aside; `icsresearch data fetch --lock PATH` brings missing files in).
+    """
+    from rich.markup import escape
+
+    from .releases import files, read
+
+    with _user_errors():
+        book = read(lock, must_exist=True)
+        statuses = files.check(book.files) if check else []
+    table = Table(title=f"lockfile {book.path}")
+    for col in ("collection", "period", "file", "bytes", "sha256"):
+        table.add_column(col, overflow="fold")
+    if check:
+        table.add_column("status")
+    colour = {"ok": "green", "missing": "yellow", "tampered": "red"}
+    by_entry = {id(s.entry): s for s in statuses}
+    for e in book.files:
+        row = [escape(e.collection), e.period, escape(e.filename), f"{e.size:,}", e.sha256[:16]]
+        if check:
+            st = by_entry[id(e)].status
+            row.append(f"[{colour[st]}]{st}[/]")
+        table.add_row(*row)
+    console.print(table)
+    if not check:
+        return
+    tampered = [s for s in statuses if s.status == "tampered"]
+    missing = [s for s in statuses if s.status == "missing"]
+    for s in tampered:
+        err_console.print(
+            f"tampered: {s.entry.label} at {s.where}: sha256 does not match the lockfile\n"
+            f"      {s.detail}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if missing:
+        from . import config
+
+        reason = "offline" if config.offline() else "not in the cache or the mirror"
+        err_console.print(
+            files.unavailable_message([(s.entry, reason) for s in missing], book.path),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if tampered or missing:
+        raise _fail(
+            f"{len(tampered)} locked file(s) tampered with and {len(missing)} missing, of "
+            f"{len(statuses)} in {escape(str(book.path))}"
+            + (
+                f"\n  Fix: fetch them again with `icsresearch data fetch --lock "
+                f"{escape(str(book.path))}` (online, or with ICSRESEARCH_MIRROR set): the bad "
+                "copies are set aside and replaced by the locked bytes."
+                if tampered
+                else ""
+            )
+        )
+    console.print(
+        f"[green]all {len(statuses)} locked file(s) present and intact.[/]", highlight=False
+    )
 
 
 @data_app.command("info")

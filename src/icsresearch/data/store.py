@@ -163,17 +163,41 @@ def _how_to_get(entries: Iterable[RegistryFile], lead: str | None = None) -> str
     )
 
 
-def _download(entry: RegistryFile, dest: Path, progress: bool) -> None:
+def download_url(url: str, dest: str | Path, *, label: str, progress: bool = True) -> None:
+    """Download ``url`` into ``dest`` (pooch's HTTP downloader, a rich progress bar).
+
+    Errors of the HTTP client propagate as they are (``requests`` raises many types); callers
+    turn them into a :class:`~icsresearch.errors.DataUnavailableError` naming the file.
+
+    Parameters
+    ----------
+    url
+        What to download.
+    dest
+        The file to write (a temporary name: callers check the hash before installing it).
+    label
+        The name shown beside the progress bar.
+    progress
+        Show the progress bar.
+    """
     import pooch
 
+    bar = _RichBar(label) if progress else False
+    try:
+        pooch.HTTPDownloader(progressbar=bar, timeout=60)(url, str(dest), None)
+    except BaseException:
+        if bar:  # pooch closes the bar only when the download ends well
+            bar.close()
+        raise
+
+
+def _download(entry: RegistryFile, dest: Path, progress: bool) -> None:
     config.writable_cache_folder(dest.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".download", dir=dest.parent)
     os.close(fd)
     try:
-        bar = _RichBar(entry.filename) if progress else False
-        downloader = pooch.HTTPDownloader(progressbar=bar, timeout=60)
         try:
-            downloader(entry.url, tmp, None)
+            download_url(entry.url, tmp, label=entry.filename, progress=progress)
         except Exception as exc:  # requests raises many types; all mean "could not download"
             raise DataUnavailableError(
                 f"Download of {entry.name!r} from {entry.url} failed: {exc}\n"

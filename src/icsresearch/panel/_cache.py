@@ -52,9 +52,13 @@ def _located() -> dict[str, ResolvedFile]:
 def input_hashes() -> dict[str, str]:
     """sha256 of every input the real panels read (user-supplied files included).
 
-    The files are located, not noted as read: a cache key is not an input of the panel.
+    The files are located, not noted as read: a cache key is not an input of the panel. The
+    locked release files a panel reads (:func:`icsresearch.releases.rtt.panel_inputs`) count
+    too; with no lockfile there are none and the keys are as before.
     """
-    return {name: f.sha256 for name, f in _located().items()}
+    from ..releases.rtt import panel_inputs
+
+    return {name: f.sha256 for name, f in _located().items()} | panel_inputs()
 
 
 def cache_key(kind: str, params: dict[str, Any], hashes: dict[str, str] | None = None) -> str:
@@ -234,9 +238,12 @@ def cached_build(
     use_cache
         False rebuilds (and rewrites the cache) even when a cached panel exists.
     """
+    from ..releases.rtt import panel_inputs
+
     folder = _folder()
     located = _located()
-    stem = cache_stem(kind, params, {name: f.sha256 for name, f in located.items()})
+    hashes = {name: f.sha256 for name, f in located.items()} | panel_inputs()
+    stem = cache_stem(kind, params, hashes)
     if use_cache:
         for path in _copies(folder, stem):
             try:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from .. import geography
 from ..data.store import recording
+from ..releases.rtt import extend_panel_rtt
 from ..schemas import fy_label
 from .aggregate import aggregate
 from .annual import ae_annual, beds_annual, discharge_annual, wellbeing_annual
@@ -119,16 +120,16 @@ def _indicators() -> pd.DataFrame:
     parts.append(discharge_annual(discharge))
     wellbeing = staff_survey.read_staff_survey_wellbeing()
     parts.append(wellbeing_annual(staff_survey.wellbeing_wide(wellbeing)))
-    parts.append(
-        keep(
-            rtt.read_rtt(),
-            {
-                "rtt_18wk_pct": "rtt_18wk_pct",
-                "incomplete_pathways_count": "rtt_incomplete_pathways",
-                "within_18wk_count": "rtt_within_18wk",
-            },
-        )
+    compiled_rtt = keep(
+        rtt.read_rtt(),
+        {
+            "rtt_18wk_pct": "rtt_18wk_pct",
+            "incomplete_pathways_count": "rtt_incomplete_pathways",
+            "within_18wk_count": "rtt_within_18wk",
+        },
     )
+    # after 2018/19: the March Full CSV files of the user's lockfile, when there is one
+    parts.append(extend_panel_rtt(compiled_rtt))
     parts.append(keep(shmi.read_shmi(), {"shmi": "shmi"}))
     parts.append(
         keep(
