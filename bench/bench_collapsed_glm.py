@@ -68,15 +68,38 @@ AGE_EFFECT = np.array([0.0, 0.9, 1.6, 2.2, 2.6, 3.0])
 MALE_EFFECT = 0.15
 
 
-def simulate(rows: int, seed: int) -> pd.DataFrame:
-    """Simulated patient rows (memory-lean: small integer codes, then categoricals/strings)."""
+def draw_world(seed: int) -> dict[str, np.ndarray]:
+    """Hospital and quarter effects and the hospitals' staffing shifts, drawn once.
+
+    For data simulated in chunks (``bench_glm_parquet.py``): every chunk, simulated with its own
+    seed, then describes the same hospitals.
+    """
     rng = np.random.default_rng(seed)
-    hospital_effect = rng.normal(0.0, 0.3, N_HOSPITALS)
-    quarter_effect = np.linspace(0.0, -0.2, len(QUARTERS)) + rng.normal(0, 0.05, len(QUARTERS))
+    return {
+        "hospital_effect": rng.normal(0.0, 0.3, N_HOSPITALS),
+        "quarter_effect": np.linspace(0.0, -0.2, len(QUARTERS))
+        + rng.normal(0, 0.05, len(QUARTERS)),
+        "band_shift": rng.integers(-1, 2, N_HOSPITALS),
+    }
+
+
+def simulate(rows: int, seed: int, world: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """Simulated patient rows (memory-lean: small integer codes, then categoricals/strings).
+
+    ``world`` (from :func:`draw_world`) fixes the hospitals and quarters; without it they are
+    drawn from ``seed``, in the order every earlier run of this benchmark drew them.
+    """
+    rng = np.random.default_rng(seed)
+    if world is None:
+        hospital_effect = rng.normal(0.0, 0.3, N_HOSPITALS)
+        quarter_effect = np.linspace(0.0, -0.2, len(QUARTERS))
+        quarter_effect = quarter_effect + rng.normal(0, 0.05, len(QUARTERS))
+    else:
+        hospital_effect, quarter_effect = world["hospital_effect"], world["quarter_effect"]
     h = rng.integers(0, N_HOSPITALS, rows, dtype=np.int16)
     q = rng.integers(0, len(QUARTERS), rows, dtype=np.int16)
     # Staffing depends on the hospital (some are short-staffed) so the fixed effects matter.
-    band_shift = rng.integers(-1, 2, N_HOSPITALS)
+    band_shift = rng.integers(-1, 2, N_HOSPITALS) if world is None else world["band_shift"]
     b = np.clip(rng.integers(0, len(BANDS), rows, dtype=np.int16) + band_shift[h], 0, 4)
     a = rng.choice(len(AGES), rows, p=[0.15, 0.25, 0.2, 0.2, 0.1, 0.1]).astype(np.int16)
     male = rng.random(rows) < 0.48

@@ -105,6 +105,21 @@ def test_collapsed_fit_equals_an_independent_row_level_fit(outcome, analysis):
     assert res.bse[term] == pytest.approx(se_ref, rel=1e-5)
 
 
+@pytest.mark.parametrize("outcome", ["died", "los"])
+def test_the_design_fits_partitioned_parquet_files_as_the_data_frame(outcome, tmp_path):
+    """A trusted research environment's extract: one Parquet file per period, streamed."""
+    df = simulate(SMALL, seed=12)
+    for period, part in df.groupby("period", observed=True):
+        part.to_parquet(tmp_path / f"period-{period}.parquet", index=False)
+    for analysis in ("staffing", "did"):
+        term = "patients_per_nurse" if analysis == "staffing" else "treated_post"
+        in_memory = M.fit_outcome(df, outcome, analysis=analysis)
+        streamed = M.fit_outcome(tmp_path, outcome, analysis=analysis)
+        assert streamed.extra["stream"]["rows_read"] == len(df)
+        assert streamed.params[term] == pytest.approx(in_memory.params[term], rel=1e-10)
+        assert streamed.bse[term] == pytest.approx(in_memory.bse[term], rel=1e-10)
+
+
 def test_staffing_model_recovers_the_planted_effects(study):
     est = M.estimate(study, row_outcomes=())
     staffing = est[est["analysis"] == "staffing"].set_index("outcome")

@@ -262,13 +262,16 @@ def check_types(
             or not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s))
         ):
             continue
-        present = s.dropna()
-        if present.empty:
+        # judged on the distinct values weighted by their rows: parsing every row of a
+        # patient-level column cost about 3 s per 5 million rows
+        counts = s.value_counts(dropna=True)
+        levels = len(counts)
+        if levels <= 2:
             continue
-        as_text = present.astype(str).str.strip().str.replace(",", "", regex=False)
-        numbers = pd.to_numeric(as_text, errors="coerce")
-        levels = int(present.nunique())
-        if numbers.notna().mean() >= NUMERIC_TEXT_SHARE and levels > 2:
+        as_text = counts.index.astype(str).str.strip().str.replace(",", "", regex=False)
+        parsed = np.asarray(pd.to_numeric(as_text, errors="coerce"), dtype=float)
+        rows = counts.to_numpy()
+        if rows[~np.isnan(parsed)].sum() / rows.sum() >= NUMERIC_TEXT_SHARE:
             warn(
                 f"{estimator}: regressor {c!r} holds numbers stored as text (dtype {s.dtype}; "
                 f"values such as {_quoted_examples(s)}): it enters the model as a categorical "

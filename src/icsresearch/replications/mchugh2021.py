@@ -79,7 +79,9 @@ def fit_outcome(
     ----------
     df
         Patients from :func:`~icsresearch.replications.simulate_mchugh.simulate` (or real
-        patient data with the same columns).
+        patient data with the same columns), as a DataFrame, or on disk as a Parquet file, a
+        folder of (partitioned) Parquet files or a ``pyarrow.dataset.Dataset``: collapsed chunk
+        by chunk, so a national extract need not fit in memory (:func:`~icsresearch.models.glm.fit_glm`).
     outcome
         ``"died"``, ``"readmitted"`` or ``"los"``.
     analysis

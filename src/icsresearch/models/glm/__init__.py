@@ -3,7 +3,9 @@
 ``fit_glm(data, "died ~ band + age_group + sex", family="logit", fixed_effects=["hospital",
 "period"], cluster="hospital")`` collapses patient rows to cells of identical covariates when every
 regressor is discrete, which gives the row-level estimates and standard errors (model-based,
-robust and clustered) from a few thousand cells instead of millions of rows.
+robust and clustered) from a few thousand cells instead of millions of rows. ``data`` may also be
+a Parquet file, a folder of Parquet files or a ``pyarrow`` dataset, collapsed chunk by chunk
+(``scheduler=`` spreads the files over Dask workers): see :mod:`.stream`.
 """
 
 from __future__ import annotations

@@ -7,24 +7,35 @@ the estimates, the model-based, the HC0-robust and the cluster-robust covariance
 row-level fit (see :mod:`.covariance` for why they are exact). Otherwise it fits the rows with
 pyfixest ``feglm``/``fepois`` (fixed effects absorbed) and computes the same covariances from
 pyfixest's row scores, so the two paths report the same numbers under the same conventions.
+
+Two ways in produce the cells: rows in memory (:func:`_fit_frame`, :func:`.collapse.collapse`), or
+Parquet data read chunk by chunk, in this process or on Dask workers (:func:`_fit_parquet`,
+:mod:`.stream`). Both hand a :class:`~.collapse.Cells` to the same separation check, fit and
+covariance (:func:`_fit_cells`) and the same result assembly (:func:`_result`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow.dataset
 
 from ...errors import InvalidParameterError
-from ...options import Convention, SmallSample, Vcov, check
+from ...options import Convention, SmallSample, Vcov, check, check_bool
 from .. import _pyfixest as pfx
 from .. import core
 from ..inference.score import ScoreData
 from ..results import RegressionResult
 from . import covariance as cv
+from . import stream
+from .checks import check_outcome, exposure_and_offset
 from .collapse import (
     DEFAULT_MAX_LEVELS,
     STATEFUL_TRANSFORMS,
@@ -33,7 +44,9 @@ from .collapse import (
     collapse,
     encode_column,
     is_discrete,
+    is_dummy_kind,
 )
+from .stream import DEFAULT_BATCH_ROWS
 
 Family = Literal["logit", "poisson"]
 Method = Literal["auto", "collapsed", "rows"]
@@ -115,30 +128,7 @@ def _outcome(data: pd.DataFrame, name: str, family: str) -> np.ndarray:
             "or boolean. Fix: recode it (e.g. (df[col] == 'yes').astype(int))."
         )
     y = col.to_numpy(dtype=np.float64, na_value=np.nan)
-    finite = np.isfinite(y)
-    if np.isinf(y).any():
-        raise InvalidParameterError(
-            f"Outcome {name!r} has {int(np.isinf(y).sum()):,} infinite values "
-            f"(rows {_examples(data.index, np.isinf(y))}). Fix: correct or drop those rows."
-        )
-    if family == "logit":
-        bad = finite & (y != 0.0) & (y != 1.0)
-        if bad.any():
-            values = pd.unique(y[bad])[:5]
-            raise InvalidParameterError(
-                f"Outcome {name!r} must be binary (0/1 or True/False) for family='logit', but "
-                f"{int(bad.sum()):,} rows have other values, e.g. {', '.join(f'{v:g}' for v in values)} "
-                f"(rows {_examples(data.index, bad)}). Fix: recode it to 0/1, or use "
-                "family='poisson' for counts."
-            )
-    else:
-        bad = finite & (y < 0)
-        if bad.any():
-            raise InvalidParameterError(
-                f"Outcome {name!r} must be a non-negative count for family='poisson', but "
-                f"{int(bad.sum()):,} rows are negative (min {y[bad].min():g}; rows "
-                f"{_examples(data.index, bad)}). Fix: correct or drop those rows."
-            )
+    check_outcome(y, name, family, where="", rows=lambda bad: _examples(data.index, bad))
     return y
 
 
@@ -155,23 +145,13 @@ def _exposure(
             f"{'offset' if offset else 'exposure'} column {name!r} has dtype {col.dtype}; it "
             "must be numeric."
         )
-    v = col.to_numpy(dtype=np.float64, na_value=np.nan)
-    if exposure is not None:
-        bad = ~np.isnan(v) & ~(np.isfinite(v) & (v > 0))
-        if bad.any():
-            raise InvalidParameterError(
-                f"exposure column {name!r} must be positive and finite, but {int(bad.sum()):,} "
-                f"rows are not (rows {_examples(data.index, bad)}). Fix: drop rows with zero "
-                "exposure (they carry no information) or correct them."
-            )
-        return v, np.log(v)
-    bad = np.isinf(v)
-    if bad.any():
-        raise InvalidParameterError(
-            f"offset column {name!r} has {int(bad.sum()):,} infinite values (rows "
-            f"{_examples(data.index, bad)}): log of a zero exposure? Fix: drop those rows."
-        )
-    return np.exp(v), v
+    return exposure_and_offset(
+        col.to_numpy(dtype=np.float64, na_value=np.nan),
+        is_exposure=exposure is not None,
+        name=name,
+        where="",
+        rows=lambda bad: _examples(data.index, bad),
+    )
 
 
 # --- separation ----------------------------------------------------------------------------------
@@ -204,9 +184,13 @@ def _separated(n: np.ndarray, s: np.ndarray, family: str) -> np.ndarray:
     return (n > 0) & ((s == 0) | ((s == n) if family == "logit" else False))
 
 
+#: A grouping column for the separation check: its name, its levels and the level code per unit.
+_Grouping = tuple[str, pd.Index, np.ndarray]
+
+
 def _prune(
-    fe_cols: list[tuple[KeyColumn, np.ndarray]],
-    reg_cols: list[tuple[KeyColumn, np.ndarray]],
+    fe_cols: list[_Grouping],
+    reg_cols: list[_Grouping],
     n: np.ndarray | None,
     s: np.ndarray,
     keep: np.ndarray,
@@ -216,7 +200,7 @@ def _prune(
     """Drop separated fixed-effect levels (repeatedly), then refuse separated regressor levels.
 
     Works on rows (``n=None``) or cells (``n`` = rows per cell, ``s`` = outcome sum per cell),
-    with each column given as ``(KeyColumn, codes of the units)``. A fixed-effect level whose
+    with each column given as ``(name, levels, codes of the units)``. A fixed-effect level whose
     outcomes are all 0 (logit: or all 1) has an infinite effect and its rows carry no information
     on the other parameters: pyfixest, fixest and Stata drop them too. Dropping rows can separate
     another fixed effect's level, hence the loop. A *regressor* level in that state has an
@@ -228,13 +212,13 @@ def _prune(
     changed = True
     while changed:
         changed = False
-        for col, codes in fe_cols:
-            bad = _separated(*_level_sums(codes, col.n_levels, n, s, keep), family)
+        for name, col_levels, codes in fe_cols:
+            bad = _separated(*_level_sums(codes, len(col_levels), n, s, keep), family)
             if bad.any():
                 changed = True
                 idx = np.flatnonzero(bad)
-                levels.setdefault(col.name, []).extend(col.levels[idx].tolist())
-                codes_out[col.name] = np.concatenate([codes_out.get(col.name, idx[:0]), idx])
+                levels.setdefault(name, []).extend(col_levels[idx].tolist())
+                codes_out[name] = np.concatenate([codes_out.get(name, idx[:0]), idx])
                 keep = keep & ~bad[np.where(keep, codes, 0)]
     if not keep.any():
         raise InvalidParameterError(
@@ -249,15 +233,15 @@ def _prune(
         )
     if family == "poisson" and total_s == 0.0:
         raise InvalidParameterError(f"Outcome {outcome!r} is 0 in every row used.")
-    for col, codes in reg_cols:
-        nn, ss = _level_sums(codes, col.n_levels, n, s, keep)
+    for name, col_levels, codes in reg_cols:
+        nn, ss = _level_sums(codes, len(col_levels), n, s, keep)
         bad = _separated(nn, ss, family)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             value = "0" if ss[i] == 0 else "1"
             ratio = "odds ratio" if family == "logit" else "rate ratio"
             raise InvalidParameterError(
-                f"Level {col.levels[i]!r} of regressor {col.name!r} perfectly predicts the "
+                f"Level {col_levels[i]!r} of regressor {name!r} perfectly predicts the "
                 f"outcome: all {int(nn[i]):,} of its rows have {outcome} = {value}, so its "
                 f"{ratio} is infinite (separation). Fix: merge it with a neighbouring level, "
                 "drop those rows, or make the variable a fixed effect (whose separated levels "
@@ -621,11 +605,400 @@ def _fit_rows(
     }
 
 
+# --- the two ways in: rows in memory, or Parquet read in chunks ----------------------------------
+
+
+@dataclass(frozen=True)
+class _Request:
+    """The options of one ``fit_glm`` call, checked, and its formula parsed."""
+
+    formula: str
+    family: str
+    method: str
+    inference: core.Inference
+    offset: str | None
+    exposure: str | None
+    max_levels: int
+    lhs: str
+    rhs: str
+    required: list[str]
+    fes: list[str]
+
+    @property
+    def vcov(self) -> str:
+        return self.inference.vcov
+
+    @property
+    def small_sample(self) -> str:
+        return self.inference.small_sample
+
+    @property
+    def cluster(self) -> str | None:
+        return self.inference.cluster[0] if self.inference.cluster else None
+
+    @property
+    def stateful(self) -> list[str]:
+        """Data-dependent transforms the formula uses (``center`` ...)."""
+        return [t.rstrip("(") for t in STATEFUL_TRANSFORMS if t in self.rhs.replace(" ", "")]
+
+    def rhs_variables(self, columns: pd.Index) -> list[str]:
+        """The data's columns the right-hand side uses."""
+        return _rhs_variables(self.rhs, self.required, columns)
+
+    def check_roles(self, rhs_vars: list[str]) -> None:
+        """Refuse a column that is both a regressor and a fixed effect, or the outcome twice."""
+        both = sorted(set(rhs_vars) & set(self.fes))
+        if both:
+            raise InvalidParameterError(
+                f"{', '.join(map(repr, both))} is both a regressor and a fixed effect; use it once."
+            )
+        if self.lhs in rhs_vars or self.lhs in self.fes:
+            raise InvalidParameterError(
+                f"The outcome {self.lhs!r} also appears on the right-hand side."
+            )
+
+    def roles(self, rhs_vars: list[str]) -> dict[str, list[str]]:
+        """Role -> columns, for :func:`core.check_columns`."""
+        return {
+            "outcome": [self.lhs],
+            "regressor": rhs_vars,
+            "fixed-effect": self.fes,
+            "cluster": [self.cluster] if self.cluster else [],
+            "offset": [self.offset] if self.offset else [],
+            "exposure": [self.exposure] if self.exposure else [],
+        }
+
+    def key_columns(self, rhs_vars: list[str]) -> list[str]:
+        """The columns that define a cell: regressors, fixed effects, the cluster variable."""
+        cluster = [self.cluster] if self.vcov == "CRV1" and self.cluster not in self.fes else []
+        return list(dict.fromkeys(rhs_vars + self.fes + cluster))
+
+    def spec(self) -> core.ModelSpec:
+        return core.ModelSpec(
+            function="fit_glm",
+            formula=self.formula,
+            inference=self.inference,
+            options={
+                "family": self.family,
+                "fixed_effects": self.fes,
+                "method": self.method,
+                "offset": self.offset,
+                "exposure": self.exposure,
+                "max_levels": self.max_levels,
+            },
+        )
+
+
+@dataclass
+class _Totals:
+    """Row totals the full log-likelihood needs beyond the kernel (see :func:`_logliks`)."""
+
+    rows: float
+    outcome: float
+    exposure: float  # sum of exp(offset) (rows when there is no offset)
+    constant: float  # Poisson: -sum log(y!) + sum y * offset
+
+
+@dataclass
+class _Fitted:
+    """What either way in hands to the result: the fit and how the sample was made."""
+
+    fit: dict[str, Any]
+    pruned: _Pruned
+    method: str
+    reason: str
+    n_missing: int
+    totals: _Totals
+    sample: pd.Index | None
+    data: Any  # what the provenance is read from
+    extra: dict[str, Any] = field(default_factory=dict)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _cell_totals(cells: Cells) -> _Totals:
+    stats = cells.stats
+    constant = -float(stats["lgamma_y"].sum()) if "lgamma_y" in stats else 0.0
+    constant += float(stats["y_log_t"].sum()) if "y_log_t" in stats else 0.0
+    rows = float(stats["n"].sum())
+    return _Totals(
+        rows=rows,
+        outcome=float(stats["y"].sum()),
+        exposure=float(stats["t"].sum()) if "t" in stats else rows,
+        constant=constant,
+    )
+
+
+def _row_totals(
+    family: str, yk: np.ndarray, t: np.ndarray | None, log_t: np.ndarray | None, keep: np.ndarray
+) -> _Totals:
+    constant = 0.0
+    if family == "poisson":
+        from scipy.special import gammaln
+
+        constant = -float(np.sum(gammaln(yk + 1.0)))
+        if log_t is not None:
+            constant += float(np.sum(yk * log_t[keep]))
+    return _Totals(
+        rows=float(len(yk)),
+        outcome=float(yk.sum()),
+        exposure=float(len(yk)) if t is None else float(np.sum(t[keep])),
+        constant=constant,
+    )
+
+
+def _fit_cells(
+    cells: Cells,
+    request: _Request,
+    levels: dict[str, pd.Index],
+    dummies: list[str],
+    *,
+    auto: bool,
+) -> tuple[_Pruned, dict[str, Any] | str, Cells]:
+    """Drop separated fixed-effect levels from the cells, then fit them (both ways in).
+
+    Returns the pruning, the fit (or, with ``auto``, the reason the rows would be better) and
+    the cells fitted.
+    """
+    # Separation is checked on the cells: same sums as on the rows, far fewer units.
+    pruned = _prune(
+        [(fe, levels[fe], cells.codes[fe]) for fe in request.fes],
+        [(v, levels[v], cells.codes[v]) for v in dummies],
+        cells.stats["n"],
+        cells.stats["y"],
+        np.ones(cells.n_cells, dtype=bool),
+        request.family,
+        request.lhs,
+    )
+    if pruned.codes:
+        cells = cells.subset(pruned.keep)
+    fit = _fit_collapsed(
+        cells=cells,
+        family=request.family,
+        rhs=request.rhs,
+        fes=request.fes,
+        vcov=request.vcov,
+        cluster=request.cluster,
+        small_sample=request.small_sample,
+        auto=auto,
+    )
+    return pruned, fit, cells
+
+
+def _fit_frame(data: pd.DataFrame, request: _Request) -> _Fitted:
+    """Rows in memory: collapse them when the data allow, else fit the rows."""
+    family, method, cluster, vcov = request.family, request.method, request.cluster, request.vcov
+    fes, lhs = request.fes, request.lhs
+    rhs_vars = request.rhs_variables(data.columns)
+    core.check_columns(data, request.roles(rhs_vars))
+    request.check_roles(rhs_vars)
+    if len(data) == 0:
+        raise InvalidParameterError(f"{core.data_label(data)} has no rows.")
+
+    y = _outcome(data, lhs, family)
+    t, log_t = _exposure(data, request.offset, request.exposure)
+
+    # Which path. Discreteness is checked before any encoding, so a continuous column costs
+    # no hashing.
+    stateful = request.stateful
+    continuous = [v for v in rhs_vars if not is_discrete(data[v], request.max_levels)]
+    reason = ""
+    use_collapsed = method == "collapsed"
+    if method == "collapsed" and stateful:
+        raise InvalidParameterError(
+            f"method='collapsed' cannot use the data-dependent transform(s) {stateful}: on cells "
+            "they would be computed from cells, not rows. Fix: transform the column first, or "
+            "use method='rows'."
+        )
+    if method == "auto":
+        if stateful:
+            reason = f"formula uses data-dependent transform(s) {stateful}"
+        elif continuous:
+            reason = (
+                f"continuous regressor(s) {continuous} (numeric with more than "
+                f"{request.max_levels} distinct values)"
+            )
+        use_collapsed = not reason
+    elif method == "rows":
+        reason = "method='rows' requested"
+    else:
+        reason = "method='collapsed' requested"
+
+    # Encode grouping columns. Regressors only when collapsing (or for the separation check).
+    encode = list(fes) + ([cluster] if vcov == "CRV1" else [])
+    encode += [v for v in rhs_vars if use_collapsed or v not in continuous]
+    encoded = {name: encode_column(data[name], name) for name in dict.fromkeys(encode)}
+    # Text regressors with at most two levels cannot be numbers stored as text (the check wants
+    # more than two): skipping them spares parsing every row of a sex or yes/no column.
+    core.check_types(
+        data,
+        estimator="fit_glm",
+        outcome=[],
+        regressors=[v for v in rhs_vars if v not in encoded or encoded[v].n_levels > 2],
+        formula=request.formula,
+    )
+    keep = ~np.isnan(y)
+    if log_t is not None:
+        keep &= ~np.isnan(log_t)
+    for col in encoded.values():
+        keep &= col.codes >= 0
+    for v in rhs_vars:
+        if v not in encoded:
+            keep &= data[v].notna().to_numpy()
+    n_missing = int(len(keep) - keep.sum())
+
+    levels = {name: col.levels for name, col in encoded.items()}
+    # Only dummy-coded regressors can be separated level by level; numeric ones enter linearly.
+    dummies = [v for v in rhs_vars if v in encoded and encoded[v].dummy_kind]
+    fit: dict[str, Any] | str | None = None
+    pruned: _Pruned | None = None
+    totals: _Totals | None = None
+    if use_collapsed:
+        rows = None if keep.all() else np.flatnonzero(keep)
+        cells = collapse(
+            [encoded[v] for v in request.key_columns(rhs_vars)],
+            y if rows is None else y[rows],
+            exposure=None if t is None else (t if rows is None else t[rows]),
+            log_exposure=None if log_t is None else (log_t if rows is None else log_t[rows]),
+            poisson=family == "poisson",
+            rows=rows,
+        )
+        if method == "auto" and cells.n_cells > MAX_CELL_SHARE * cells.nobs:
+            reason = (
+                f"collapsing gives {cells.n_cells:,} cells for {cells.nobs:,} rows (more than "
+                f"{MAX_CELL_SHARE:.0%}): little to gain"
+            )
+        else:
+            pruned, fit, cells = _fit_cells(cells, request, levels, dummies, auto=method == "auto")
+            if isinstance(fit, str):  # auto: the cell design is too big, fit the rows
+                reason, fit = fit, None
+            else:
+                reason = reason or "every regressor is discrete"
+                totals = _cell_totals(cells)
+                for fe, dropped_codes in pruned.codes.items():
+                    keep &= ~np.isin(encoded[fe].codes, dropped_codes)
+    chosen = "collapsed" if fit is not None else "rows"
+    if fit is None:
+        pruned = _prune(
+            [(c, levels[c], encoded[c].codes) for c in fes],
+            [(c, levels[c], encoded[c].codes) for c in dummies],
+            None,
+            y,
+            keep,
+            family,
+            lhs,
+        )
+        keep = pruned.keep
+        fit = _fit_rows(
+            data=data,
+            family=family,
+            rhs=request.rhs,
+            rhs_vars=rhs_vars,
+            fes=fes,
+            groups=encoded,
+            y=y,
+            log_t=log_t,
+            keep=keep,
+            vcov=vcov,
+            cluster=cluster,
+            small_sample=request.small_sample,
+        )
+        totals = _row_totals(family, y[keep], t, log_t, keep)
+    assert pruned is not None and totals is not None and isinstance(fit, dict)
+    return _Fitted(
+        fit=fit,
+        pruned=pruned,
+        method=chosen,
+        reason=reason,
+        n_missing=n_missing,
+        totals=totals,
+        # a boolean mask over millions of labels is slow even when it keeps them all
+        sample=data.index if keep.all() else data.index[keep],
+        data=data,
+    )
+
+
+def _fit_parquet(
+    data: Any, request: _Request, *, scheduler: Any, progress: bool, batch_size: int
+) -> _Fitted:
+    """Parquet data: collapse them chunk by chunk (or file by file on Dask), fit the cells."""
+    source = stream.open_source(data)
+    stub = source.frame_stub()
+    rhs_vars = request.rhs_variables(source.columns)
+    core.check_columns(stub, request.roles(rhs_vars))
+    request.check_roles(rhs_vars)
+    if request.method == "rows":
+        raise InvalidParameterError(
+            f"method='rows' needs the rows in memory, and {source.label} is read in chunks. "
+            "Fix: load the columns you need with pd.read_parquet(path, columns=[...]) and pass "
+            "the DataFrame, or use method='auto' or 'collapsed'."
+        )
+    if request.stateful:
+        raise InvalidParameterError(
+            f"Parquet data are fitted on collapsed cells, where the data-dependent "
+            f"transform(s) {request.stateful} would be computed from cells, not rows. Fix: "
+            "transform the column before writing the files, or load the rows with "
+            "pd.read_parquet and fit the DataFrame."
+        )
+    roles = {fe: "fixed-effect" for fe in request.fes}
+    roles.update({v: "regressor" for v in rhs_vars})
+    keys = request.key_columns(rhs_vars)
+    tasks = stream.plan(
+        source,
+        outcome=request.lhs,
+        family=request.family,
+        offset=request.offset,
+        exposure=request.exposure,
+        keys=[(k, roles.get(k, "cluster")) for k in keys],
+        # "collapsed" vouches that the cells are few whatever the values (a hospital-period
+        # staffing ratio: many values, one per cell); "auto" refuses a continuous regressor
+        max_levels=request.max_levels if request.method == "auto" else None,
+        batch_size=batch_size,
+    )
+    collapsed = stream.collapse_source(source, tasks, scheduler=scheduler, progress=progress)
+    cells, levels = collapsed.cells, collapsed.levels
+    text = [v for v in rhs_vars if _is_text(cells.keys[v])]
+    for v in text:  # judged on its distinct values: the rows are not at hand
+        core.check_types(
+            pd.DataFrame({v: levels[v]}),
+            estimator="fit_glm",
+            outcome=[],
+            regressors=[v] if len(levels[v]) > 2 else [],
+            formula=request.formula,
+        )
+    dummies = [v for v in rhs_vars if is_dummy_kind(cells.keys[v])]
+    pruned, fit, cells = _fit_cells(cells, request, levels, dummies, auto=True)
+    if isinstance(fit, str):
+        raise InvalidParameterError(
+            f"fit_glm: {fit}. Parquet data are fitted on collapsed cells only. Fix: load the "
+            "rows with pd.read_parquet and fit the DataFrame with method='rows' (pyfixest absorbs "
+            "the fixed effects), or use fewer fixed-effect levels."
+        )
+    summary = collapsed.summary
+    return _Fitted(
+        fit=fit,
+        pruned=pruned,
+        method="collapsed",
+        reason=f"Parquet data are collapsed chunk by chunk ({summary['files']:,} file(s))",
+        n_missing=sum(summary["rows_dropped"].values()),
+        totals=_cell_totals(cells),
+        sample=None,  # the rows were never in memory
+        data=stub,
+        extra={"stream": summary},
+        inputs=collapsed.inputs,
+    )
+
+
+def _is_text(column: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(column.dtype) and not isinstance(
+        column.dtype, pd.CategoricalDtype
+    )
+
+
 # --- public entry point --------------------------------------------------------------------------
 
 
 def fit_glm(
-    data: pd.DataFrame,
+    data: pd.DataFrame | str | os.PathLike[str] | pyarrow.dataset.Dataset,
     formula: str,
     family: Family = "logit",
     *,
@@ -639,13 +1012,21 @@ def fit_glm(
     offset: str | None = None,
     exposure: str | None = None,
     max_levels: int = DEFAULT_MAX_LEVELS,
+    scheduler: Any = None,
+    progress: bool | None = None,
+    batch_size: int = DEFAULT_BATCH_ROWS,
 ) -> RegressionResult:
     """Fit a logit or Poisson regression with fixed effects, on collapsed cells when exact.
 
     Parameters
     ----------
     data
-        One row per patient (or per unit of observation).
+        One row per patient (or per unit of observation): a pandas DataFrame, or Parquet data
+        too big for memory: a Parquet file, a folder of (hive-)partitioned Parquet files (``str``
+        or ``Path``) or a ``pyarrow.dataset.Dataset``. Parquet data are read in chunks of only
+        the columns the model uses and collapsed as they are read, so memory holds one chunk
+        plus the cells (see :mod:`icsresearch.models.glm.stream`); the estimates and standard
+        errors are those of ``fit_glm(pd.read_parquet(path), ...)``.
     formula
         ``"outcome ~ x1 + x2"`` in formulaic syntax (``C(x)``, ``a:b``, ``a*b``, ``np.log(x)``).
         Fixed effects may instead follow a ``|`` as in pyfixest: ``"y ~ x | hospital + period"``.
@@ -680,12 +1061,28 @@ def fit_glm(
         at most ``max_levels`` distinct values), the formula has no data-dependent transform
         (``center()``, ``scale()``, splines...), the cells are at most half the rows and the
         fixed-effect levels plus regressor terms number at most 2,000; otherwise it fits the rows
-        and says why in ``extra["method_reason"]``.
+        and says why in ``extra["method_reason"]``. Parquet data are always collapsed
+        (``"rows"`` is refused): with ``"auto"`` a numeric regressor with more than
+        ``max_levels`` values is refused with the ways to discretise it; ``"collapsed"`` takes
+        it (right for a value constant within groups, such as a hospital-quarter staffing
+        ratio; for a truly continuous one the cells grow with the rows).
     offset, exposure
         Poisson only: a column added to the linear predictor, or a positive exposure column
         (person-time) whose log is the offset. Give at most one.
     max_levels
-        The discreteness threshold for numeric regressors used by ``method="auto"``.
+        The discreteness threshold for numeric regressors used by ``method="auto"`` (for
+        Parquet data with ``"auto"``, beyond which a numeric regressor is refused).
+    scheduler
+        Parquet data only: a ``distributed.Client`` or a Dask scheduler address
+        (``"tcp://host:8786"``). Each file is collapsed on a worker, which must see it at the
+        same path (shared storage); only the cells (level values and sums) travel back, and the
+        client fits them. ``None`` reads the files in this process.
+    progress
+        Parquet data only: show a progress bar over the rows read and print a summary on
+        stderr; ``None`` shows them when stderr is a terminal.
+    batch_size
+        Parquet data only: rows per chunk read (at most; a chunk never spans two Parquet row
+        groups). Memory grows with it; the results do not change.
 
     Returns
     -------
@@ -695,28 +1092,92 @@ def fit_glm(
         ``tidy(exponentiate=True)`` gives odds/rate ratios and their CIs. Inference is normal
         (z). ``extra`` has ``method`` (``"collapsed"``/``"rows"``), ``method_reason``,
         ``n_cells``, ``loglik``, ``converged``, ``separated_levels``, ``n_dropped_separation``,
-        ``n_dropped_missing``, ``small_sample_factor`` and ``dropped_collinear``.
+        ``n_dropped_missing``, ``small_sample_factor`` and ``dropped_collinear``; for Parquet
+        data also ``stream``: ``files``, ``chunks``, ``rows_read``, ``rows_dropped`` (per
+        ``"missing <column>"``), ``cells``, ``peak_rss_bytes``, ``seconds``, ``scheduler`` and
+        ``workers``. The provenance of a Parquet fit names every file read (its
+        ``extra["input_files"]`` adds size, modification time, rows and the sha256 of each
+        file's Parquet footer); ``sample`` is ``None`` (the rows were never in memory).
 
     Raises
     ------
     InvalidParameterError
         Unknown options, a column not in the data, a non-binary outcome for logit, negative
         counts or non-positive exposure for Poisson, an outcome without variation, or a
-        regressor level that perfectly predicts the outcome.
+        regressor level that perfectly predicts the outcome; for Parquet data also a column
+        whose type differs between files or cannot be used (naming the file and the column),
+        and a continuous regressor.
     """
-    core.check_dataframe(data)
+    parquet = stream.is_stream_input(data)
+    if not parquet and not isinstance(data, pd.DataFrame):
+        raise InvalidParameterError(
+            f"data must be a pandas DataFrame, a Parquet file or folder (str or Path) or a "
+            f"pyarrow dataset, not {type(data).__name__}\n  Fix: pass one row per observation "
+            "as a DataFrame, or the path of the Parquet files"
+        )
+    request = _check_request(
+        formula,
+        family,
+        fixed_effects=fixed_effects,
+        vcov=vcov,
+        cluster=cluster,
+        convention=convention,
+        small_sample=small_sample,
+        alpha=alpha,
+        method=method,
+        offset=offset,
+        exposure=exposure,
+        max_levels=max_levels,
+    )
+    if progress is not None:
+        progress = check_bool("progress", progress)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InvalidParameterError(f"batch_size={batch_size!r} must be a positive integer.")
+    stream.check_scheduler(scheduler)
+    if parquet:
+        fitted = _fit_parquet(
+            data,
+            request,
+            scheduler=scheduler,
+            progress=sys.stderr.isatty() if progress is None else progress,
+            batch_size=batch_size,
+        )
+    elif scheduler is not None:
+        raise InvalidParameterError(
+            "scheduler= applies to Parquet data (files the workers read), not to a DataFrame "
+            "already in memory. Fix: pass the Parquet path, or leave scheduler=None."
+        )
+    else:
+        fitted = _fit_frame(data, request)
+    return _result(fitted, request)
+
+
+def _check_request(
+    formula: str,
+    family: Any,
+    *,
+    fixed_effects: Any,
+    vcov: Any,
+    cluster: Any,
+    convention: Any,
+    small_sample: Any,
+    alpha: Any,
+    method: Any,
+    offset: str | None,
+    exposure: str | None,
+    max_levels: Any,
+) -> _Request:
+    """Every option checked and the formula parsed, before any data is read."""
     family = check("family", family, Family)
     method = check("method", method, Method)
     inference = core.resolve_inference(
         CAPABILITIES,
-        vcov=core.legacy_vcov(vcov, words=VCOV_WORDS),
+        vcov=core.legacy_vcov(vcov, words=VCOV_WORDS, stacklevel=5),
         cluster=cluster,
         convention=convention,
-        small_sample=core.legacy_small_sample(small_sample, SMALL_SAMPLE_WORDS),
+        small_sample=core.legacy_small_sample(small_sample, SMALL_SAMPLE_WORDS, stacklevel=5),
         alpha=alpha,
     )
-    vcov, small_sample = inference.vcov, inference.small_sample
-    cluster = inference.cluster[0] if inference.cluster else None
     if family == "logit" and (offset is not None or exposure is not None):
         raise InvalidParameterError("offset/exposure apply to family='poisson' only.")
     if offset is not None and exposure is not None:
@@ -725,153 +1186,29 @@ def fit_glm(
         )
     if isinstance(max_levels, bool) or not isinstance(max_levels, int) or max_levels < 1:
         raise InvalidParameterError(f"max_levels={max_levels!r} must be a positive integer.")
+    lhs, rhs, required, fes = _parse_formula(formula, fixed_effects)
+    return _Request(
+        formula=formula,
+        family=family,
+        method=method,
+        inference=inference,
+        offset=offset,
+        exposure=exposure,
+        max_levels=max_levels,
+        lhs=lhs,
+        rhs=rhs,
+        required=required,
+        fes=fes,
+    )
 
-    lhs, rhs, rhs_vars, fes = _parse_formula(formula, fixed_effects)
-    rhs_vars = _rhs_variables(rhs, rhs_vars, data.columns)
-    roles = {
-        "outcome": [lhs],
-        "regressor": rhs_vars,
-        "fixed-effect": fes,
-        "cluster": [cluster] if cluster else [],
-        "offset": [offset] if offset else [],
-        "exposure": [exposure] if exposure else [],
-    }
-    core.check_columns(data, roles)
-    core.check_types(data, estimator="fit_glm", outcome=[], regressors=rhs_vars, formula=formula)
-    both = sorted(set(rhs_vars) & set(fes))
-    if both:
-        raise InvalidParameterError(
-            f"{', '.join(map(repr, both))} is both a regressor and a fixed effect; use it once."
-        )
-    if lhs in rhs_vars or lhs in fes:
-        raise InvalidParameterError(f"The outcome {lhs!r} also appears on the right-hand side.")
-    if len(data) == 0:
-        raise InvalidParameterError(f"{core.data_label(data)} has no rows.")
 
-    y = _outcome(data, lhs, family)
-    t, log_t = _exposure(data, offset, exposure)
-
-    # Which path. Discreteness is checked before any encoding, so a continuous column costs
-    # no hashing.
-    stateful = [s.rstrip("(") for s in STATEFUL_TRANSFORMS if s in rhs.replace(" ", "")]
-    continuous = [v for v in rhs_vars if not is_discrete(data[v], max_levels)]
-    reason = ""
-    use_collapsed = method == "collapsed"
-    if method == "collapsed" and stateful:
-        raise InvalidParameterError(
-            f"method='collapsed' cannot use the data-dependent transform(s) {stateful}: on cells "
-            "they would be computed from cells, not rows. Fix: transform the column first, or "
-            "use method='rows'."
-        )
-    if method == "auto":
-        if stateful:
-            reason = f"formula uses data-dependent transform(s) {stateful}"
-        elif continuous:
-            reason = (
-                f"continuous regressor(s) {continuous} (numeric with more than {max_levels} "
-                "distinct values)"
-            )
-        use_collapsed = not reason
-    elif method == "rows":
-        reason = "method='rows' requested"
-    else:
-        reason = "method='collapsed' requested"
-
-    # Encode grouping columns. Regressors only when collapsing (or for the separation check).
-    cluster_key = [cluster] if vcov == "CRV1" and cluster not in fes else []
-    encode = list(fes) + ([cluster] if vcov == "CRV1" else [])
-    encode += [v for v in rhs_vars if use_collapsed or v not in continuous]
-    encoded = {name: encode_column(data[name], name) for name in dict.fromkeys(encode)}
-    keep = ~np.isnan(y)
-    if log_t is not None:
-        keep &= ~np.isnan(log_t)
-    for col in encoded.values():
-        keep &= col.codes >= 0
-    for v in rhs_vars:
-        if v not in encoded:
-            keep &= data[v].notna().to_numpy()
-    n_missing = int(len(keep) - keep.sum())
+def _result(fitted: _Fitted, request: _Request) -> RegressionResult:
+    """The result of either way in: warnings, log-likelihoods, labels, specification."""
+    family, vcov, cluster, fes = request.family, request.vcov, request.cluster, request.fes
+    fit, pruned = fitted.fit, fitted.pruned
     warnings: list[str] = []
-    if n_missing:
-        warnings.append(f"{n_missing:,} rows with missing values were dropped.")
-
-    fe_cols = [encoded[f] for f in fes]
-    # Only dummy-coded regressors can be separated level by level; numeric ones enter linearly.
-    reg_dummy = [encoded[v] for v in rhs_vars if v in encoded and encoded[v].dummy_kind]
-    fit: dict[str, Any] | str | None = None
-    pruned: _Pruned | None = None
-    if use_collapsed:
-        all_rows = bool(keep.all())
-        rows = None if all_rows else np.flatnonzero(keep)
-        key_cols = [encoded[v] for v in dict.fromkeys(rhs_vars + fes + cluster_key)]
-        cells = collapse(
-            key_cols,
-            y if rows is None else y[rows],
-            exposure=None if t is None else (t if rows is None else t[rows]),
-            poisson=family == "poisson",
-            rows=rows,
-        )
-        if method == "auto" and cells.n_cells > MAX_CELL_SHARE * cells.nobs:
-            reason = (
-                f"collapsing gives {cells.n_cells:,} cells for {cells.nobs:,} rows (more than "
-                f"{MAX_CELL_SHARE:.0%}): little to gain"
-            )
-        else:
-            # Separation is checked on the cells: same sums as on the rows, far fewer units.
-            pruned = _prune(
-                [(c, cells.codes[c.name]) for c in fe_cols],
-                [(c, cells.codes[c.name]) for c in reg_dummy],
-                cells.stats["n"],
-                cells.stats["y"],
-                np.ones(cells.n_cells, dtype=bool),
-                family,
-                lhs,
-            )
-            if pruned.codes:
-                cells = cells.subset(pruned.keep)
-                for fe, dropped_codes in pruned.codes.items():
-                    keep &= ~np.isin(encoded[fe].codes, dropped_codes)
-            fit = _fit_collapsed(
-                cells=cells,
-                family=family,
-                rhs=rhs,
-                fes=fes,
-                vcov=vcov,
-                cluster=cluster,
-                small_sample=small_sample,
-                auto=method == "auto",
-            )
-            if isinstance(fit, str):  # auto: the cell design is too big, fit the rows
-                reason, fit = fit, None
-            else:
-                reason = reason or "every regressor is discrete"
-    chosen = "collapsed" if fit is not None else "rows"
-    if fit is None:
-        pruned = _prune(
-            [(c, c.codes) for c in fe_cols],
-            [(c, c.codes) for c in reg_dummy],
-            None,
-            y,
-            keep,
-            family,
-            lhs,
-        )
-        keep = pruned.keep
-        fit = _fit_rows(
-            data=data,
-            family=family,
-            rhs=rhs,
-            rhs_vars=rhs_vars,
-            fes=fes,
-            groups=encoded,
-            y=y,
-            log_t=log_t,
-            keep=keep,
-            vcov=vcov,
-            cluster=cluster,
-            small_sample=small_sample,
-        )
-    assert pruned is not None
+    if fitted.n_missing:
+        warnings.append(f"{fitted.n_missing:,} rows with missing values were dropped.")
     separated, n_separated = pruned.levels, pruned.n_rows
     if separated:
         listing = "; ".join(
@@ -883,8 +1220,6 @@ def fit_glm(
             f"{n_separated:,} rows dropped: fixed-effect levels whose outcomes are {all_what} "
             f"perfectly predict the outcome ({listing})."
         )
-
-    assert isinstance(fit, dict)
     if fit["collinear"]:
         warnings.append(
             f"Dropped as collinear (with the fixed effects or other regressors): "
@@ -900,7 +1235,7 @@ def fit_glm(
     if not fit["converged"]:
         warnings.append("The likelihood maximisation did not converge: estimates are unreliable.")
     nobs = int(fit["nobs"])
-    loglik, loglik_null = _logliks(family, y[keep], log_t, keep, fit["loglik_kernel"], t)
+    loglik, loglik_null = _logliks(family, fit["loglik_kernel"], fitted.totals)
     n_groups = dict(fit["n_groups"])
     if vcov == "CRV1":
         n_groups[cluster] = int(fit["n_clusters"])
@@ -912,8 +1247,9 @@ def fit_glm(
 
     link = "logit" if family == "logit" else "log"
     fe_label = f", fixed effects: {' + '.join(fes)}" if fes else ""
-    if chosen == "collapsed":
-        how = f"collapsed to {fit['extra']['n_cells']:,} cells, fixed effects as dummies"
+    if fitted.method == "collapsed":
+        source = f" from {len(fitted.inputs):,} Parquet file(s)" if fitted.inputs else ""
+        how = f"collapsed to {fit['extra']['n_cells']:,} cells{source}, fixed effects as dummies"
     else:
         how = "row level, pyfixest " + ("feglm" if family == "logit" else "fepois")
     model = f"{'logit' if family == 'logit' else 'Poisson'} ML{fe_label} ({how})"
@@ -927,22 +1263,10 @@ def fit_glm(
             " x G/(G-1) (Stata vce(cluster))" if factor != 1 else " (no small-sample factor)"
         )
 
-    spec = core.ModelSpec(
-        function="fit_glm",
-        formula=formula,
-        inference=inference,
-        options={
-            "family": family,
-            "fixed_effects": fes,
-            "method": method,
-            "offset": offset,
-            "exposure": exposure,
-            "max_levels": max_levels,
-        },
-    )
+    spec = request.spec()
     extra = {
-        "method": chosen,
-        "method_reason": reason,
+        "method": fitted.method,
+        "method_reason": fitted.reason,
         "family": family,
         "link": link,
         "loglik": loglik,
@@ -951,15 +1275,22 @@ def fit_glm(
         "iterations": fit["iterations"],
         "separated_levels": separated,
         "n_dropped_separation": n_separated,
-        "n_dropped_missing": n_missing,
-        "small_sample": small_sample,
+        "n_dropped_missing": fitted.n_missing,
+        "small_sample": request.small_sample,
         "small_sample_factor": factor,
         "dropped_collinear": fit["collinear"],
         **fit["extra"],
+        **fitted.extra,
     }
     rsq = {}
     if loglik is not None and loglik_null:
         rsq["pseudo"] = 1.0 - loglik / loglik_null
+    fields = core.result_fields(fitted.data, spec)
+    if fitted.inputs:
+        record = fields["provenance"].with_inputs(stream.input_records(fitted.inputs))
+        fields["provenance"] = dataclasses.replace(
+            record, extra={**record.extra, "input_files": fitted.inputs}
+        )
     return RegressionResult(
         params=fit["params"],
         cov=fit["cov"],
@@ -967,41 +1298,30 @@ def fit_glm(
         df_resid=None,
         model=model,
         cov_type=cov_type,
-        dependent=lhs,
-        formula=formula,
+        dependent=request.lhs,
+        formula=request.formula,
         n_groups=n_groups,
         rsquared=rsq,
         dist="normal",
-        sample=data.index[keep],
+        sample=fitted.sample,
         fixed_effects=tuple(fes),
         extra=extra,
         warnings=warnings,
         _score_data=fit.get("score_data"),
-        **core.result_fields(data, spec),
+        **fields,
     )
 
 
 def _logliks(
-    family: str,
-    yk: np.ndarray,
-    log_t: np.ndarray | None,
-    keep: np.ndarray,
-    kernel: float | None,
-    t: np.ndarray | None,
+    family: str, kernel: float | None, totals: _Totals
 ) -> tuple[float | None, float | None]:
     """Full row-level log-likelihood of the fit and of the intercept-only (McFadden) model."""
+    k, n = totals.outcome, totals.rows
     if family == "logit":
-        k, n = float(yk.sum()), float(len(yk))
         p = k / n
         null = k * np.log(p) + (n - k) * np.log1p(-p)
         return kernel, float(null)
-    from scipy.special import gammaln
-
     # Poisson: add the parts of sum(y log mu - mu - log y!) that the kernel leaves out.
-    const = -float(np.sum(gammaln(yk + 1.0)))
-    if log_t is not None:
-        const += float(np.sum(yk * log_t[keep]))
-    total_t = float(len(yk)) if t is None else float(np.sum(t[keep]))
-    rate = float(yk.sum()) / total_t
-    null = float(yk.sum()) * np.log(rate) - rate * total_t + const
-    return (None if kernel is None else kernel + const), float(null)
+    rate = k / totals.exposure
+    null = k * np.log(rate) - rate * totals.exposure + totals.constant
+    return (None if kernel is None else kernel + totals.constant), float(null)
