@@ -38,6 +38,21 @@ def _isolated_cache(tmp_path_factory):
             os.environ[k] = v
 
 
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """Each test leaves os.environ as it found it.
+
+    Libraries change it behind a test's back: distributed's LocalCluster sets
+    OPENBLAS_NUM_THREADS=1 (and others) for its workers and never removes them, so every later
+    test, and every subprocess it starts, ran with one BLAS thread.
+    """
+    before = dict(os.environ)
+    yield
+    if dict(os.environ) != before:
+        os.environ.clear()
+        os.environ.update(before)
+
+
 def _require_mirror() -> Path:
     """The configured mirror; skips without one, fails for one that is configured but absent."""
     if not MIRROR:

@@ -12,7 +12,8 @@ Hausman and F specification tests.
 Submodules: :mod:`.model` (estimators, :func:`fit`), :mod:`.covariance` (inference and the two
 small-sample conventions), :mod:`.cr2` (bias-reduced linearization, Satterthwaite df, HTZ),
 :mod:`.tests` (specification tests), :mod:`.bootstrap` (wild cluster
-bootstrap), :mod:`.design` (data checks, lags and differences), :mod:`.transform` (demeaning).
+bootstrap), :mod:`.design` (data checks, lags and differences), :mod:`.transform` (demeaning),
+:mod:`.linalg` (least squares and sums over rows without BLAS threads).
 """
 
 from __future__ import annotations

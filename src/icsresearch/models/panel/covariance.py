@@ -68,6 +68,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...errors import InvalidParameterError
+from . import linalg
 from . import transform as tf
 from .cr2 import WorkingModel, cr2_pieces, satterthwaite_df
 
@@ -159,14 +160,25 @@ def cluster_meat(scores: np.ndarray, codes: np.ndarray) -> np.ndarray:
 
 
 def n_groups(codes: np.ndarray) -> int:
-    """Number of distinct codes."""
+    """Number of distinct codes.
+
+    Codes are usually dense (``0..G-1``, from factorizing a column): counting the rows of each
+    (``bincount``) takes 0.3 ms for 400,000 rows where sorting them (``np.unique``) took 6 ms.
+    """
+    if (
+        codes.shape[0]
+        and codes.dtype.kind in "iu"
+        and codes.min() >= 0
+        and tf.bincount_is_cheap(int(codes.max()) + 1, codes.shape[0])
+    ):
+        return int(np.count_nonzero(np.bincount(codes)))
     return int(np.unique(codes).shape[0])
 
 
 def is_nested(inner: np.ndarray, outer: np.ndarray) -> bool:
     """True when every level of ``inner`` lies within a single level of ``outer``."""
-    pairs = np.unique(inner.astype(np.int64) * (int(outer.max()) + 1) + outer)
-    return pairs.shape[0] == np.unique(inner).shape[0]
+    pairs = inner.astype(np.int64) * (int(outer.max()) + 1) + outer
+    return n_groups(pairs) == n_groups(inner)
 
 
 def kernel_weights(maxlag: int) -> np.ndarray:
@@ -220,7 +232,7 @@ def fixest_k(reg: Regression, cluster_codes: list[np.ndarray] | None) -> int:
 
 def conventional(reg: Regression) -> np.ndarray:
     """Homoskedastic covariance :math:`\\hat\\sigma^2 (X'X)^{-1}`, with the model's df."""
-    sigma2 = float(reg.resid @ reg.resid) / reg.df_resid
+    sigma2 = linalg.dot(reg.resid, reg.resid) / reg.df_resid
     return sigma2 * reg.bread
 
 

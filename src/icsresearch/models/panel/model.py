@@ -34,6 +34,7 @@ from ...options import Convention, SmallSample, Vcov, check
 from .. import core
 from ..results import RegressionResult
 from . import covariance as cv
+from . import linalg
 from . import transform as tf
 from .cr2 import HTZResult, WorkingModel, cr2_pieces, htz_test
 from .design import INTERCEPT, PanelDesign, build_design, panel_names
@@ -56,20 +57,6 @@ SMALL_SAMPLE_WORDS = {True: "default", False: "none"}
 
 
 # --- linear algebra ------------------------------------------------------------------------
-
-
-def _ols(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients and ``(X'X)^{-1}`` by a QR decomposition (as R's ``lm``)."""
-    Q, R = np.linalg.qr(X)
-    # k is small: numpy's LAPACK calls are cheaper here than scipy's triangular solver overhead
-    Rinv = np.linalg.inv(R)
-    return Rinv @ (Q.T @ y), Rinv @ Rinv.T
-
-
-def _cor2(a: np.ndarray, b: np.ndarray) -> float:
-    if a.size < 2 or np.std(a) == 0 or np.std(b) == 0:
-        return float("nan")
-    return float(np.corrcoef(a, b)[0, 1] ** 2)
 
 
 @dataclass
@@ -103,10 +90,10 @@ def _drop_aliased(X, names, warnings, protect=()):
 def _plm_r2(yt: np.ndarray, fitted: np.ndarray, df_resid: float, has_slopes: bool, resid) -> dict:
     """plm's ``summary()`` R-squared: ``cor(y, fitted)^2`` of the model's transformed data."""
     if has_slopes:
-        r2 = _cor2(yt, fitted)
+        r2 = linalg.squared_correlation(yt, fitted)
     else:  # intercept-only: plm switches to 1 - RSS/TSS
         tss = float(((yt - yt.mean()) ** 2).sum())
-        r2 = 1 - float(resid @ resid) / tss if tss > 0 else float("nan")
+        r2 = 1 - linalg.dot(resid, resid) / tss if tss > 0 else float("nan")
     adj = 1 - (1 - r2) * (yt.shape[0] - 1) / df_resid if df_resid > 0 else float("nan")
     return {"r2": r2, "adj_r2": adj}
 
@@ -119,16 +106,16 @@ def _stata_r2(d: PanelDesign, xb: np.ndarray) -> dict[str, float]:
     ybar = tf.group_means(d.y, d.entity, n)[:, 0]
     xbbar = tf.group_means(xb, d.entity, n)[:, 0]
     return {
-        "within": _cor2(d.y - ybar[d.entity], xb - xbbar[d.entity]),
-        "between": _cor2(ybar, xbbar),
-        "overall": _cor2(d.y, xb),
+        "within": linalg.squared_correlation(d.y - ybar[d.entity], xb - xbbar[d.entity]),
+        "between": linalg.squared_correlation(ybar, xbbar),
+        "overall": linalg.squared_correlation(d.y, xb),
     }
 
 
 def _slope_xb(d: PanelDesign, names: list[str], params: np.ndarray) -> np.ndarray:
     cols = [d.names.index(n) for n in names if n != INTERCEPT]
     b = np.array([params[i] for i, n in enumerate(names) if n != INTERCEPT])
-    return d.X[:, cols] @ b if cols else np.zeros(d.nobs)
+    return linalg.matvec(d.X, b, cols) if cols else np.zeros(d.nobs)
 
 
 # --- estimators ----------------------------------------------------------------------------
@@ -159,17 +146,16 @@ def _fit_pooled(d: PanelDesign, kind: str, lags: int = 1) -> _Fitted:
     X = d.X if sw is None else d.X * sw[:, None]
     y = d.y if sw is None else d.y * sw
     X, names, _ = _drop_aliased(X, d.names, warnings)
-    params, bread = _ols(X, y)
-    resid = y - X @ params
+    params, bread, fitted, resid = linalg.least_squares(X, y)
     df = d.nobs - len(names)
     reg = cv.Regression(X, y, params, resid, bread, df, d.entity, d.time, dict(d.clusters), sw=sw)
     reg.working = _ols_working(d)
     has_slopes = any(n != INTERCEPT for n in names)
     if sw is None:
-        r2 = _plm_r2(y, X @ params, df, has_slopes, resid)
+        r2 = _plm_r2(y, fitted, df, has_slopes, resid)
     else:  # plm's R-squared of a weighted model uses the unweighted outcome and fit
         cols = [d.names.index(n) for n in names]
-        r2 = _plm_r2(d.y, d.X[:, cols] @ params, df, has_slopes, resid)
+        r2 = _plm_r2(d.y, linalg.matvec(d.X, params, cols), df, has_slopes, resid)
     if kind == "pooled":
         r2.update(_stata_r2(d, _slope_xb(d, names, params)))
     return _Fitted(reg, names, label, r2, warnings=warnings)
@@ -191,14 +177,13 @@ def _fit_between(d: PanelDesign, effects: str) -> _Fitted:
             f"the between model has {len(names)} coefficients but only {n} groups\n"
             "  Fix: use fewer regressors"
         )
-    params, bread = _ols(X, ym)
-    resid = ym - X @ params
+    params, bread, fitted, resid = linalg.least_squares(X, ym)
     df = n - len(names)
     clusters = {name: _group_level(codes, n, c, name) for name, c in d.clusters.items()}
     reg = cv.Regression(X, ym, params, resid, bread, df, np.arange(n), None, clusters)
     reg.working = WorkingModel("ols")
     has_slopes = any(nm != INTERCEPT for nm in names)
-    r2 = _plm_r2(ym, X @ params, df, has_slopes, resid)
+    r2 = _plm_r2(ym, fitted, df, has_slopes, resid)
     if effects != "time":
         r2.update(_stata_r2(d, _slope_xb(d, names, params)))
     label = "between (period means)" if effects == "time" else "between (entity means)"
@@ -235,16 +220,18 @@ def _fit_within(d: PanelDesign, effects: str) -> _Fitted:
         raise InvalidParameterError(
             "the within model needs at least one regressor besides the intercept"
         )
-    Xr = d.X[:, slope]
-    raw = np.column_stack([Xr, d.y])
+    raw = np.empty((d.nobs, len(slope) + 1))  # the slopes and the outcome, copied once
+    raw[:, :-1] = d.X[:, slope]
+    raw[:, -1] = d.y
     if sw is not None:
-        raw = raw * sw[:, None]
+        raw *= sw[:, None]
     T, n_absorbed = _within_transform(d, raw, effects, sw)
+    del raw  # memory: one n x (k + 1) array fewer at the peak, in the collinearity check
     Xt, names, _ = _drop_aliased(T[:, :-1], [d.names[j] for j in slope], warnings)
     kept = [d.names.index(n) for n in names]
-    yt = T[:, -1]
-    params, bread = _ols(Xt, yt)
-    resid = yt - Xt @ params
+    yt = np.ascontiguousarray(T[:, -1])
+    del T  # the demeaned columns live on as Xt and yt: the result need not keep T
+    params, bread, fitted, resid = linalg.least_squares(Xt, yt)
     df = d.nobs - len(names) - n_absorbed
     if df <= 0:
         raise InvalidParameterError(
@@ -262,8 +249,8 @@ def _fit_within(d: PanelDesign, effects: str) -> _Fitted:
         Xt, yt, params, resid, bread, df, d.entity, d.time, dict(d.clusters), fes, raw_X, raw_y, sw
     )
     reg.working = _ols_working(d, "within")
-    r2 = _plm_r2(yt, Xt @ params, df, True, resid)
-    r2.update(_stata_r2(d, d.X[:, kept] @ params))
+    r2 = _plm_r2(yt, fitted, df, True, resid)
+    r2.update(_stata_r2(d, linalg.matvec(d.X, params, kept)))
     what = {"entity": d.entity_name, "time": d.time_name}.get(
         effects, f"{d.entity_name} + {d.time_name}"
     )
@@ -294,8 +281,8 @@ def variance_components(d: PanelDesign, effects: str, method: str) -> dict[str, 
     # within regression on the chosen dimension (non-constant columns only, as plm)
     W = tf.demean(np.column_stack([Z[:, slope], d.y]), codes, n)
     WX, wnames, _ = tf.drop_aliased(W[:, :-1], [d.names[j] for j in slope])
-    bw, _ = _ols(WX, W[:, -1])
-    quad1 = float(((W[:, -1] - WX @ bw) ** 2).sum())
+    bw, _ = linalg.ols(WX, W[:, -1])
+    quad1 = float(((W[:, -1] - linalg.matvec(WX, bw)) ** 2).sum())
     KW = WX.shape[1]
 
     if method == "swamy-arora":
@@ -310,8 +297,8 @@ def variance_components(d: PanelDesign, effects: str, method: str) -> dict[str, 
         # plm's "Between" regression: group means repeated for every row (weights T_i); lm
         # drops aliased columns, e.g. year dummies whose group means are all 1/T
         ZB, bnames, aliased = tf.drop_aliased(zbar * sq[:, None], d.names)
-        gb, _ = _ols(ZB, ybar * sq)
-        quad2 = float(((ybar * sq - ZB @ gb) ** 2).sum())
+        gb, _ = linalg.ols(ZB, ybar * sq)
+        quad2 = float(((ybar * sq - linalg.matvec(ZB, gb)) ** 2).sum())
         m_w = n_obs - n - KW
         if balanced:
             k_between = len(bnames) - 1
@@ -327,7 +314,7 @@ def variance_components(d: PanelDesign, effects: str, method: str) -> dict[str, 
             ZSZ = (zbar * (Ti**2)[:, None]).T @ zbar
             m_nu, m_eta = n - K - 1, n_obs - float(np.trace(np.linalg.solve(ZBZ, ZSZ)))
     else:
-        xb_w = Z[:, [d.names.index(nm) for nm in wnames]] @ bw
+        xb_w = linalg.matvec(Z, bw, [d.names.index(nm) for nm in wnames])
         e = d.y - xb_w
         e = e - e.mean()  # plm adds the within model's overall intercept
         quad2 = float((Ti * tf.group_means(e, codes, n)[:, 0] ** 2).sum())
@@ -388,8 +375,7 @@ def _fit_random(d: PanelDesign, effects: str, re_method: str) -> _Fitted:
     T = M - theta[:, None] * tf.group_means(M, codes, n)[codes]
     X, names, _ = _drop_aliased(T[:, :-1], d.names, warnings, protect=(INTERCEPT,))
     y = T[:, -1]
-    params, bread = _ols(X, y)
-    resid = y - X @ params
+    params, bread, fitted, resid = linalg.least_squares(X, y)
     df = d.nobs - len(names)
     reg = cv.Regression(X, y, params, resid, bread, df, d.entity, d.time, dict(d.clusters))
     # CR2's working model (clubSandwich): the untransformed design and residuals, with the
@@ -398,12 +384,12 @@ def _fit_random(d: PanelDesign, effects: str, re_method: str) -> _Fitted:
     reg.working = WorkingModel(
         "random",
         X=raw_X,
-        resid=d.y - raw_X @ params,
+        resid=d.y - linalg.matvec(raw_X, params),
         groups=codes,
         ratio=ec["sigma2_effect"] / ec["sigma2_idios"],
     )
     has_slopes = any(nm != INTERCEPT for nm in names)
-    r2 = _plm_r2(y, X @ params, df, has_slopes, resid)
+    r2 = _plm_r2(y, fitted, df, has_slopes, resid)
     r2.update(_stata_r2(d, _slope_xb(d, names, params)))
     if ec["negative_variance"]:
         warnings.append(

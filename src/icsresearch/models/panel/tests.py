@@ -30,6 +30,7 @@ from ...errors import InvalidParameterError
 from ...options import Convention, SmallSample, Vcov, check
 from .. import core
 from . import covariance as cv
+from . import linalg
 from . import transform as tf
 from .design import INTERCEPT
 
@@ -87,11 +88,9 @@ def _estimator(result: PanelResult) -> str:
 
 
 def _pooled_ols(design) -> tuple[np.ndarray, int]:
-    from .model import _ols
-
     X, _, _ = tf.drop_aliased(design.X, design.names)
-    params, _ = _ols(X, design.y)
-    return design.y - X @ params, X.shape[1]
+    resid = linalg.least_squares(X, design.y)[3]
+    return resid, X.shape[1]
 
 
 def _levels_design(result: PanelResult, what: str):
@@ -128,7 +127,7 @@ def breusch_pagan(
         raise InvalidParameterError(f"effects={effects!r} is not 'entity', 'time' or 'twoways'")
     e, _ = _pooled_ols(d)
     N = d.nobs
-    ee = float(e @ e)
+    ee = linalg.dot(e, e)
 
     def lm(codes, n):
         sums = np.bincount(codes, weights=e, minlength=n)
@@ -263,10 +262,7 @@ def hausman(
     X_all = np.column_stack([np.ones(rr.nobs), rr.X[:, re_cols], feX])
     protect = tuple(names[: 1 + len(re_cols)])
     X, kept, _dropped = tf.drop_aliased(X_all, names, protect=protect)
-    from .model import _ols
-
-    params, bread = _ols(X, rr.y)
-    resid = rr.y - X @ params
+    params, bread, _, resid = linalg.least_squares(X, rr.y)
     cluster_names = list(inference.cluster)
     clusters = dict(rr.clusters)
     for c in cluster_names:
@@ -337,7 +333,7 @@ def f_test_effects(within: PanelResult) -> SpecTestResult:
     df_p = d.nobs - kp
     df_w = rw.df_resid
     df1 = df_p - df_w
-    ssr_p, ssr_w = float(e @ e), float(rw.resid @ rw.resid)
+    ssr_p, ssr_w = linalg.dot(e, e), linalg.dot(rw.resid, rw.resid)
     F = (ssr_p - ssr_w) / ssr_w / df1 * df_w
     eff = within.extra.get("effects", "entity")
     return SpecTestResult(
