@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
+
 from icsresearch import config
 from icsresearch.releases import _net, catalogue
 from icsresearch.releases.catalogue import MONTH_NAMES as MONTHS
@@ -88,6 +90,34 @@ def isolate(tmp_path: Path, monkeypatch, server: Server) -> Path:
     work.mkdir()
     monkeypatch.chdir(work)
     return work
+
+
+@pytest.fixture(name="server")
+def server_fixture():
+    """A loopback server of its own for a test (import this fixture into a test module)."""
+    s = Server()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(name="work")
+def work_fixture(tmp_path, monkeypatch, server):
+    """The test's own cache and work folder (made current), pages from its ``server``."""
+    return isolate(tmp_path, monkeypatch, server)
+
+
+@pytest.fixture(name="env")
+def env_fixture(work, monkeypatch):
+    """As ``work``, with no mirror: every locked file comes from the cache or the server."""
+    monkeypatch.delenv(config.MIRROR_ENV, raising=False)
+    return work
+
+
+def write(folder: Path, name: str, data: bytes) -> Path:
+    """Write ``data`` to ``folder/name`` (a published file to read with ``path=``)."""
+    path = folder / name
+    path.write_bytes(data)
+    return path
 
 
 def suffix(*parts: object) -> str:

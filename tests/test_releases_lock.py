@@ -27,23 +27,17 @@ from icsresearch.releases import (
     read,
     read_rtt,
 )
-from releases_fixtures import Server, isolate, publish_rtt, rtt_landing_path
+from releases_fixtures import (  # noqa: F401 (fixtures)
+    Server,
+    env_fixture,
+    isolate,
+    publish_rtt,
+    rtt_landing_path,
+    server_fixture,
+    work_fixture,
+)
 
 PERIODS = ["2021-02", "2021-03", "2021-04", "2021-05"]  # two landing pages, both band layouts
-
-
-@pytest.fixture
-def server():
-    s = Server()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def env(tmp_path, monkeypatch, server):
-    """A cache and a work folder of the test's own, online, pages served by ``server``."""
-    monkeypatch.delenv(config.MIRROR_ENV, raising=False)
-    return isolate(tmp_path, monkeypatch, server)
 
 
 def cli(*args: str):

@@ -30,14 +30,9 @@ from releases_fixtures import (
     shmi_rows,
     shmi_workbook,
     shmi_zip,
+    write,
     zipped,
 )
-
-
-def write(tmp_path, name: str, data: bytes):
-    path = tmp_path / name
-    path.write_bytes(data)
-    return path
 
 
 @pytest.mark.parametrize("period", ["2021-03", "2021-04"])  # open band at 52, then at 104

@@ -239,7 +239,12 @@ _LOCK_HELP = "Lockfile (default: ./icsresearch.lock, or ICSRESEARCH_LOCK)."
 @data_app.command("add")
 def data_add(
     collection: Annotated[
-        str, typer.Argument(help="Release collection: rtt, ae, ae_provider or shmi.")
+        str,
+        typer.Argument(
+            help="Release collection (`icsresearch data collections` lists them): rtt, ae, "
+            "ae_provider, shmi, workforce, kh03, dm01, ambsys, ambsys_series, cancer, "
+            "staff_survey."
+        ),
     ],
     from_: Annotated[
         str, typer.Option("--from", metavar="YYYY-MM", help="First month, e.g. 2024-04.")
@@ -262,6 +267,7 @@ def data_add(
 
     Each file's URL, size and sha256 go into the lockfile (trust on first use); from then on
     every reader accepts only those bytes. Months already locked are not looked up again.
+    Quarterly and yearly collections (kh03, staff_survey) take the periods in the range.
 
     Example: icsresearch data add rtt --from 2024-04 --to 2025-03
     """
@@ -301,6 +307,30 @@ def data_add(
             "the month) and that the landing page is the one docs/releases.md gives; the "
             "months found are locked, so run the command again later for the others."
         )
+
+
+@data_app.command("collections")
+def data_collections() -> None:
+    """List the official release collections `data add` can lock, with their layouts.
+
+    No layout has been confirmed on a real published file yet (docs/releases.md says what to
+    check first for each).
+    """
+    from rich.markup import escape
+
+    from .releases import collections
+
+    table = Table(title="official release collections (icsresearch data add NAME --from YYYY-MM)")
+    for col in ("collection", "period", "layouts", "confirmed"):
+        table.add_column(col, overflow="fold")
+    for name, coll in collections().items():
+        spans = ", ".join(
+            f"{x.name} ({x.start} to {x.end})" if x.end else f"{x.name} ({x.start} on)"
+            for x in coll.layouts
+        )
+        confirmed = "yes" if all(x.confirmed for x in coll.layouts) else "no: fixtures only"
+        table.add_row(escape(name), escape(coll.period), escape(spans), confirmed)
+    console.print(table)
 
 
 @data_app.command("lock")

@@ -53,10 +53,10 @@ def input_hashes() -> dict[str, str]:
     """sha256 of every input the real panels read (user-supplied files included).
 
     The files are located, not noted as read: a cache key is not an input of the panel. The
-    locked release files a panel reads (:func:`icsresearch.releases.rtt.panel_inputs`) count
+    locked release files a panel reads (:func:`icsresearch.releases.panel.panel_inputs`) count
     too; with no lockfile there are none and the keys are as before.
     """
-    from ..releases.rtt import panel_inputs
+    from ..releases.panel import panel_inputs
 
     return {name: f.sha256 for name, f in _located().items()} | panel_inputs()
 
@@ -238,7 +238,7 @@ def cached_build(
     use_cache
         False rebuilds (and rewrites the cache) even when a cached panel exists.
     """
-    from ..releases.rtt import panel_inputs
+    from ..releases.panel import panel_inputs
 
     folder = _folder()
     located = _located()

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .. import geography
 from ..data.store import recording
-from ..releases.rtt import extend_panel_rtt
+from ..releases.panel import extend_panel
 from ..schemas import fy_label
 from .aggregate import aggregate
 from .annual import ae_annual, beds_annual, discharge_annual, wellbeing_annual
@@ -128,8 +128,7 @@ def _indicators() -> pd.DataFrame:
             "within_18wk_count": "rtt_within_18wk",
         },
     )
-    # after 2018/19: the March Full CSV files of the user's lockfile, when there is one
-    parts.append(extend_panel_rtt(compiled_rtt))
+    parts.append(compiled_rtt)
     parts.append(keep(shmi.read_shmi(), {"shmi": "shmi"}))
     parts.append(
         keep(
@@ -175,6 +174,9 @@ def _indicators() -> pd.DataFrame:
         if dup.any():  # each reader promises unique keys; guard the merge anyway
             raise AssertionError(f"duplicate trust-years in {list(part.columns)}")
         merged = merged.merge(part, on=["trust_code", "year"], how="outer")
+    # After the compilations end: RTT, workforce, SHMI and KH03 from the files the user's
+    # lockfile pins, when there is one (icsresearch.releases.panel; nothing without one).
+    merged = extend_panel(merged)
     # Indicators whose numerator and denominator come from different files.
     occupied = merged["ga_beds_occupied"].where(merged["ga_beds_occupied"] > 0)
     merged["delayed_per_100_ga_beds"] = 100 * merged["ctr_remaining_per_day"] / occupied

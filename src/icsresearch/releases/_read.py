@@ -9,10 +9,12 @@ text), and a header row is the first row holding every text a layout requires.
 
 from __future__ import annotations
 
+import datetime as _dt
 import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,13 +23,15 @@ import pandas as pd
 from ..data.store import ResolvedFile, sha256_of
 from ..errors import DataFileError
 from ..provenance import Provenance
-from ..schemas import Schema, column_docs
+from ..schemas import Column, Schema, column_docs
 from ..sources._base import check_values, clip, numbers, show
 from . import files
 from .catalogue import MONTH_NAMES
 from .lockfile import Lock, LockedFile, read
 
 _MONTH_NAMES = {m.lower(): i for i, m in enumerate(MONTH_NAMES, start=1)}
+#: An ODS code of an organisation (trusts: 3 characters; sites and others up to 5).
+ODS = re.compile(r"^[A-Z0-9]{3,5}$")
 _MONTH_IN_TEXT = re.compile(r"([A-Za-z]{3,9})[\s_-]*(\d{4}|\d{2})\b")
 
 
@@ -74,6 +78,140 @@ def month_in(text: str) -> str | None:
             y = int(year) if len(year) == 4 else 2000 + int(year)
             return f"{y:04d}-{month:02d}"
     return None
+
+
+def month_columns(period: str = "First day of the month.") -> tuple[Column, Column]:
+    """The ``period`` and ``year`` columns of a monthly reader's schema.
+
+    Parameters
+    ----------
+    period
+        What the period's date is (its description).
+    """
+    return (
+        Column("period", "Month", "date", period),
+        Column("year", "Financial year", "FY start", "Financial year start of the month."),
+    )
+
+
+def month_of(period: object, month: object = None) -> str | None:
+    """The month a (period, month) pair of cells names, ``YYYY-MM``, or None.
+
+    ``period`` may be a date cell, a date or month written out (``"2023-04-01"``, ``"APR-2023"``),
+    or a financial year (``"2023-24"``) that ``month`` (``"JAN"``) places: January of 2023-24 is
+    2024-01.
+
+    Parameters
+    ----------
+    period
+        The period cell.
+    month
+        A month-name cell beside it, or None.
+
+    Examples
+    --------
+    >>> month_of("2023-24", "JAN"), month_of("2023-04-01"), month_of("APR-2023")
+    ('2024-01', '2023-04', '2023-04')
+    """
+    if isinstance(period, _dt.date):
+        return period.strftime("%Y-%m")
+    text = str(period if period is not None else "").strip()
+    fy = re.match(r"^(\d{4})\s*[-/]\s*(\d{2}|\d{4})$", text)
+    if fy and month is not None:
+        m = month_in(f"{month} 2000")
+        if m:
+            mm = int(m[5:])
+            return f"{int(fy[1]) + (mm < 4)}-{mm:02d}"
+    iso = re.match(r"^(\d{4})-(\d{2})(-\d{2})?([ T].*)?$", text)
+    if iso and 1 <= int(iso[2]) <= 12:
+        return f"{iso[1]}-{iso[2]}"
+    return month_in(f"{month} {text}" if month is not None else text) or month_in(text)
+
+
+#: What every release reader's ``lock`` parameter is.
+LOCK_DOC = (
+    "The lockfile (default ``icsresearch.lock`` in the current folder, or ``ICSRESEARCH_LOCK``); "
+    "only the bytes it pins are read."
+)
+_LOCKED_RAISES = (
+    ("LockedHashMismatchError", "A locked file's bytes differ from the lockfile's sha256."),
+    ("DataUnavailableError", "Locked files that are not here and cannot be fetched."),
+)
+
+
+def documented(*, periods: str | None = None, path: str | None = None):
+    """Give a release reader the numpydoc sections every reader shares.
+
+    A ``Parameters`` section (``lock``, and ``periods`` and ``path`` when given) is put before
+    the docstring's ``Returns``, and the locked files' errors are added to its ``Raises``, so
+    each reader's docstring says only what is its own.
+
+    Parameters
+    ----------
+    periods
+        What the reader's ``periods`` are (None: it takes no ``periods``).
+    path
+        What the reader's ``path`` reads (None: it takes no ``path``).
+    """
+
+    def wrap(text: str, indent: int) -> str:
+        import textwrap
+
+        pad = " " * indent
+        return "\n".join(
+            textwrap.wrap(text, 96 - indent, initial_indent=pad, subsequent_indent=pad)
+        )
+
+    params = [("lock", LOCK_DOC), ("periods", periods), ("path", path)]
+    section = "    Parameters\n    ----------\n" + "".join(
+        f"    {p}\n{wrap(doc, 8)}\n" for p, doc in params if doc is not None
+    )
+    raises = "".join(f"    {e}\n{wrap(doc, 8)}\n" for e, doc in _LOCKED_RAISES)
+
+    def apply(fn):
+        doc = fn.__doc__ or ""
+        head, returns, rest = doc.partition("    Returns\n")
+        doc = f"{head}{section}\n{returns}{rest}" if returns else f"{doc.rstrip()}\n\n{section}"
+        if "    Raises\n    ------\n" in doc:
+            before, sep, after = doc.partition("    Raises\n    ------\n")
+            entries, gap, tail = after.partition("\n\n")
+            doc = f"{before}{sep}{entries.rstrip()}\n{raises.rstrip()}{gap}{tail}"
+        else:
+            doc = f"{doc.rstrip()}\n\n    Raises\n    ------\n{raises}"
+        fn.__doc__ = doc.rstrip() + "\n    "
+        return fn
+
+    return apply
+
+
+def locked_periods(
+    collection: str, lock: str | Path | Lock | None, month: str | None = None
+) -> tuple[Lock, list[str]]:
+    """The lockfile and its periods of ``collection`` (only those of calendar month ``month``).
+
+    Parameters
+    ----------
+    collection
+        Catalogue collection.
+    lock
+        The lockfile, a read :class:`Lock`, or None for the default one (none there: no periods).
+    month
+        ``"03"`` keeps the March periods; None keeps all.
+    """
+    book = lock if isinstance(lock, Lock) else read(lock)
+    periods = [e.period for e in book.select(collection) if month in (None, e.period[5:])]
+    return book, periods
+
+
+def empty(columns: Sequence[str]) -> pd.DataFrame:
+    """A table with these columns and no rows (what a trust-year table is without locked files).
+
+    Parameters
+    ----------
+    columns
+        Its columns.
+    """
+    return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
 
 
 # --- which files ------------------------------------------------------------------------------
@@ -230,6 +368,18 @@ def csv_table(src: ResolvedFile, name: str, data: bytes) -> pd.DataFrame:
     return df
 
 
+def _workbook(src: ResolvedFile, name: str, data: bytes):
+    """The workbook (calamine reads .xls and .xlsx), or one error naming the file."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises its own error types
+        raise DataFileError(
+            src.path, f"{name} is not a readable workbook: {clip(str(exc), 200)}", _fix(src)
+        ) from None
+
+
 def excel_grid(src: ResolvedFile, name: str, data: bytes, sheet: str) -> list[list[object]]:
     """The cells of one sheet of an .xls or .xlsx workbook (calamine reads both).
 
@@ -244,14 +394,7 @@ def excel_grid(src: ResolvedFile, name: str, data: bytes, sheet: str) -> list[li
     sheet
         The sheet's name; matched ignoring case and surrounding spaces.
     """
-    from python_calamine import CalamineWorkbook
-
-    try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # calamine raises its own error types
-        raise DataFileError(
-            src.path, f"{name} is not a readable workbook: {clip(str(exc), 200)}", _fix(src)
-        ) from None
+    wb = _workbook(src, name, data)
     by_text = {norm(s): s for s in wb.sheet_names}
     if norm(sheet) not in by_text:
         raise DataFileError(
@@ -308,6 +451,231 @@ def forward_filled(row: Sequence[object]) -> list[str]:
             last = text
         out.append(last)
     return out
+
+
+@dataclass
+class Sheet:
+    """One table of a workbook sheet, its header row found by text.
+
+    Attributes
+    ----------
+    name
+        The sheet's name.
+    headers
+        The header row's cells, normalised (:func:`norm`).
+    groups
+        The row above the header with merged group cells carried right
+        (:func:`forward_filled`); empty texts when there is none.
+    body
+        The rows below the header, columns numbered as ``headers``.
+    preamble
+        The text of each row above the header (titles, "Period: ...").
+    """
+
+    name: str
+    headers: list[str]
+    groups: list[str]
+    body: pd.DataFrame
+    preamble: list[str]
+
+
+def sheet_table(
+    src: ResolvedFile,
+    name: str,
+    data: bytes,
+    sheets: str | Sequence[str],
+    required: Sequence[str],
+    *,
+    within: int = 60,
+) -> Sheet:
+    """The first of ``sheets`` (names or regexes on :func:`norm` names) holding ``required``.
+
+    Parameters
+    ----------
+    src, name, data
+        The file, the name read (the file's or its zip member's) and its bytes.
+    sheets
+        One sheet name, or patterns tried in order against every sheet's normalised name
+        (``r"org.*fte$"``); a workbook's other sheets are never read.
+    required
+        Header texts the header row must hold (regexes, searched in each normalised cell, all
+        in one row).
+    within
+        How many rows to look through for the header.
+
+    Raises
+    ------
+    DataFileError
+        No such sheet, or none of them has a header row holding every text required.
+    """
+    if isinstance(sheets, str):
+        grid = excel_grid(src, name, data, sheets)
+        candidates = [(sheets, grid)]
+    else:
+        wb = _workbook(src, name, data)
+        names = [s for rx in sheets for s in wb.sheet_names if re.search(rx, norm(s))]
+        candidates = [(s, wb.get_sheet_by_name(s).to_python()) for s in dict.fromkeys(names)]
+    need = [re.compile(r) for r in required]
+    for sheet, grid in candidates:
+        for i, row in enumerate(grid[:within]):
+            cells = [norm(v) for v in row]
+            if all(any(rx.search(c) for c in cells) for rx in need):
+                width = max(len(r) for r in grid)
+                rows = [list(r) + [None] * (width - len(r)) for r in grid]
+                return Sheet(
+                    name=sheet,
+                    headers=[norm(v) for v in rows[i]],
+                    groups=forward_filled(rows[i - 1]) if i > 0 else [""] * width,
+                    body=pd.DataFrame(rows[i + 1 :], dtype=object),
+                    preamble=[" ".join(str(v) for v in r if v not in (None, "")) for r in rows[:i]],
+                )
+    shown = ", ".join(s for s, _ in candidates) or "none of the sheets looked for"
+    raise DataFileError(
+        src.path,
+        f"{name}: no sheet ({shown}) has a header row holding {list(required)} in its first "
+        f"{within} rows",
+        "The reader finds the sheet and its header by their text; if the publisher renamed "
+        "them, the catalogue's layout needs updating (docs/releases.md).",
+    )
+
+
+def provider_rows(
+    src: ResolvedFile, codes_raw: pd.Series, names: pd.Series, values: pd.DataFrame
+) -> pd.Series:
+    """Organisation rows: an ODS code; England, totals, blank, region and footnote rows dropped.
+
+    A row with counts but no code (a shifted column) is refused rather than dropped.
+
+    Parameters
+    ----------
+    src
+        The file.
+    codes_raw, names
+        The code and name columns.
+    values
+        The columns holding the counts (to tell a footnote from a row that lost its code).
+    """
+    code = codes_raw.astype("string").str.strip().str.upper().fillna("")
+    name = names.astype("string").fillna("").str.strip().str.lower()
+    ods = code.str.fullmatch(ODS.pattern).fillna(False)
+    totals = (
+        name.str.startswith(("england", "total"))
+        | code.isin(["", "-", "ENGLAND", "TOTAL", "ENG"])
+        | code.str.fullmatch(r"Y\d\d").fillna(False)  # NHS England regions
+    )
+    has_numbers = values.apply(
+        lambda c: c.map(
+            lambda v: (
+                isinstance(v, (int, float))
+                and not isinstance(v, bool)
+                and v == v
+                or bool(re.match(r"^\d", str(v)))
+            )
+        )
+    ).any(axis=1)
+    stray = ~ods & ~totals & has_numbers
+    if stray.any():
+        i = stray[stray].index[0]
+        raise DataFileError(
+            src.path,
+            f"has {int(stray.sum())} row(s) with counts but no organisation code "
+            f"(e.g. {show(codes_raw[i])} {show(names[i])})",
+            "Organisation rows start with their ODS code; check the sheet is the published one.",
+        )
+    return (ods & ~totals).astype(bool)
+
+
+def one_month(src: ResolvedFile, name: str, labels: Iterable[object], expect: str | None) -> str:
+    """The one month a file's labels name, checked against the period it is locked as.
+
+    Parameters
+    ----------
+    src
+        The file.
+    name
+        The file or zip member read.
+    labels
+        Period labels or title lines (``"MSitAE-APRIL-2024"``, ``"Period: April 2024"``).
+    expect
+        The locked period, or None for a user-supplied file.
+
+    Raises
+    ------
+    DataFileError
+        Several months, none (and no lock to tell), or another month than locked.
+    """
+    found = sorted({m for m in map(month_of, labels) if m})
+    if len(found) > 1:
+        raise DataFileError(
+            src.path,
+            f"{name} holds several months ({', '.join(found)})",
+            "Each file of this collection holds one period; read each period's file.",
+        )
+    month = found[0] if found else expect
+    if month is None:
+        raise DataFileError(
+            src.path, f"{name} names no month", "Pass the lockfile's copy, which knows its month."
+        )
+    if expect is not None and month != expect:
+        raise DataFileError(
+            src.path,
+            f"{name} holds {month}, but it is locked as {expect}",
+            "The lockfile's period and the file disagree: re-add the period with --update.",
+        )
+    return month
+
+
+_CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2}(?:\.\d+)?)$")
+
+
+def seconds(values: pd.Series, src: ResolvedFile, what: str, *, unit: str = "day") -> pd.Series:
+    """Durations as seconds: Excel times and durations, ``h:mm:ss`` / ``m:ss`` text, or numbers.
+
+    Parameters
+    ----------
+    values
+        The cells.
+    src
+        The file.
+    what
+        The column, for the error.
+    unit
+        What a plain number counts: ``"day"`` (an Excel time stored as a fraction of a day),
+        ``"second"``, ``"minute"`` or ``"hour"``.
+
+    Raises
+    ------
+    DataFileError
+        A cell that is none of these.
+    """
+    scale = {"day": 86400.0, "hour": 3600.0, "minute": 60.0, "second": 1.0}[unit]
+    out, bad = [], []
+    for v in values:
+        if isinstance(v, _dt.timedelta):
+            out.append(v.total_seconds())
+        elif isinstance(v, _dt.time):
+            out.append(v.hour * 3600 + v.minute * 60 + v.second + v.microsecond / 1e6)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            out.append(float(v) * scale)
+        else:
+            text = "" if v is None else str(v).strip()
+            m = _CLOCK.match(text)
+            if m:
+                h = int(m[1]) if m[1] is not None else 0
+                out.append(h * 3600 + int(m[2]) * 60 + float(m[3]))
+            elif text in ("", "-", "*", ".", "..", "n/a", "N/A"):
+                out.append(np.nan)
+            else:
+                out.append(np.nan)
+                bad.append(f"{show(v)}")
+    if bad:
+        raise DataFileError(
+            src.path,
+            f"column {what!r} has {len(bad)} value(s) that are not durations ({', '.join(bad[:5])})",
+            "Durations are Excel times, 'h:mm:ss' text or numbers; check the column is the "
+            "published one.",
+        )
+    return pd.Series(out, index=values.index, dtype=float)
 
 
 def column(

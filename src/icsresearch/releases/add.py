@@ -22,7 +22,7 @@ from ..data.store import sha256_of
 from ..errors import DataUnavailableError
 from . import _net, files
 from ._html import Link, links, matching
-from .catalogue import Collection, Layout, collection, fill, landing_url, months
+from .catalogue import Collection, Layout, collection, fill, landing_urls
 from .lockfile import Lock, LockedFile, now, read
 
 
@@ -98,7 +98,11 @@ class _Pages:
 
 
 def find(coll: Collection, period: str, pages: _Pages) -> Found:
-    """The file link of one period: landing page, links followed, file pattern.
+    """The file link of one period: landing page(s), links followed, file pattern.
+
+    The layout's landing page is read first; when it lacks the link (or cannot be had), its
+    further pages (``also``) are tried in order, and the first page's failure is the one raised
+    when none has it.
 
     Parameters
     ----------
@@ -117,7 +121,17 @@ def find(coll: Collection, period: str, pages: _Pages) -> Found:
         A page could not be fetched.
     """
     layout = coll.layout_for(period)
-    url = landing_url(layout, period)
+    first: Exception | None = None
+    for url in landing_urls(layout, period):
+        try:
+            return _find_on(coll, layout, period, url, pages)
+        except (LookupError, _net.FetchFailed) as exc:
+            first = first or exc
+    assert first is not None  # a layout has at least one landing page
+    raise first
+
+
+def _find_on(coll: Collection, layout: Layout, period: str, url: str, pages: _Pages) -> Found:
     page_links = pages.links(url)
     for step in layout.follow:
         pattern = fill(step, period, pattern=True)
@@ -138,7 +152,7 @@ def find(coll: Collection, period: str, pages: _Pages) -> Found:
             f"{coll.name} {period}: {len(hits)} links on {url} match; the first in the page "
             f"({hits[0].filename}) is locked, not {others}. Check which one you want.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     return Found(period, layout, hits[0], url)
 
@@ -189,7 +203,8 @@ def add(
     name
         Catalogue collection, e.g. ``"rtt"``.
     start, end
-        First and last period, ``YYYY-MM`` (the ``--from`` and ``--to`` options).
+        First and last month, ``YYYY-MM`` (the ``--from`` and ``--to`` options); a collection
+        whose periods are not every month (quarters, survey years) takes the ones between them.
     lock
         The lockfile (created if absent); default :func:`~icsresearch.releases.lockfile.default_path`.
     update
@@ -207,8 +222,8 @@ def add(
     UnknownDatasetError
         No such collection ("did you mean").
     InvalidParameterError
-        A malformed month, ``start`` after ``end``, or periods before the collection's first
-        layout.
+        A malformed month, ``start`` after ``end``, no period of the collection between them,
+        or periods before the collection's first layout.
     DataFileError
         ``lock`` exists but is not a lockfile (it is never overwritten).
     DataUnavailableError
@@ -224,7 +239,7 @@ def add(
     ['Full-CSV-data-file-Apr24-ZIP-3795K-6d1f2.zip']
     """
     coll = collection(name)
-    periods = months(start, end)
+    periods = coll.periods(start, end)
     for p in periods:
         coll.layout_for(p)  # periods before the first layout: one error, before any fetch
     book: Lock = read(lock)

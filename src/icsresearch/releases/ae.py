@@ -34,7 +34,6 @@ from . import _read
 from .lockfile import Lock
 
 _COUNT = {"bounds": (0, 1_000_000), "typical": (0, 100_000)}
-_ODS = re.compile(r"^[A-Z0-9]{3,5}$")
 TYPES = ("type1", "type2", "other")
 
 SCHEMA = Schema(
@@ -126,27 +125,6 @@ def _pct(over: pd.Series, attendances: pd.Series) -> pd.Series:
     return (100 * (1 - over / attendances.where(attendances > 0))).round(1)
 
 
-def _keep_providers(src, codes_raw: pd.Series, names: pd.Series, values: pd.DataFrame) -> pd.Series:
-    """Provider rows: an ODS code; England, blank and footnote rows dropped; bad codes refused."""
-    code = codes_raw.astype("string").str.strip().str.upper().fillna("")
-    name = names.astype("string").fillna("").str.strip().str.lower()
-    ods = code.str.fullmatch(_ODS.pattern).fillna(False)
-    totals = name.str.contains("england", regex=False) | code.isin(["", "-", "ENGLAND", "TOTAL"])
-    has_numbers = values.apply(
-        lambda c: c.map(lambda v: isinstance(v, (int, float)) or bool(re.match(r"^\d", str(v))))
-    ).any(axis=1)
-    stray = ~ods & ~totals & has_numbers
-    if stray.any():
-        i = stray[stray].index[0]
-        raise DataFileError(
-            src.path,
-            f"has {int(stray.sum())} row(s) with counts but no organisation code "
-            f"(e.g. {_read.show(codes_raw[i])} {_read.show(names[i])})",
-            "Provider rows start with their ODS code; check the sheet is the published one.",
-        )
-    return (ods & ~totals).astype(bool)
-
-
 def _frame(src, period: str, code: pd.Series, name, parent, got: dict[str, pd.Series]):
     df = pd.DataFrame(
         {
@@ -166,28 +144,6 @@ def _frame(src, period: str, code: pd.Series, name, parent, got: dict[str, pd.Se
     df["within_4hr_pct"] = _pct(df["over_4hr_total"], df["attendances_total"])
     df["within_4hr_pct_type1"] = _pct(df["over_4hr_type1"], df["attendances_type1"])
     return df
-
-
-def _month(src, name: str, labels, expect: str | None) -> str:
-    found = sorted({m for m in map(_read.month_in, labels) if m})
-    if len(found) > 1:
-        raise DataFileError(
-            src.path,
-            f"{name} holds several months ({', '.join(found)})",
-            "Each monthly file holds one month; read each month's file.",
-        )
-    month = found[0] if found else expect
-    if month is None:
-        raise DataFileError(
-            src.path, f"{name} names no month", "Pass the lockfile's copy, which knows its month."
-        )
-    if expect is not None and month != expect:
-        raise DataFileError(
-            src.path,
-            f"{name} holds {month}, but it is locked as {expect}",
-            "The lockfile's period and the file disagree: re-add the period with --update.",
-        )
-    return month
 
 
 def _parse_csv(src, name: str, data: bytes, expect: str | None) -> pd.DataFrame:
@@ -226,8 +182,8 @@ def _parse_csv(src, name: str, data: bytes, expect: str | None) -> pd.DataFrame:
     got["other_emergency_admissions"] = count(r"^other emergency admissions", "other admissions")
     code, org_name = col(r"^org code$", "the org code"), col(r"^org name$", "the org name")
     values = pd.DataFrame({k: v for k, v in got.items()})
-    keep = _keep_providers(src, code, org_name, raw.iloc[:, 4:])
-    period = _month(src, name, col(r"^period$", "the period")[keep], expect)
+    keep = _read.provider_rows(src, code, org_name, raw.iloc[:, 4:])
+    period = _read.one_month(src, name, col(r"^period$", "the period")[keep], expect)
     parent = col(r"^parent org$", "the parent org", False)
     return _frame(
         src,
@@ -253,15 +209,11 @@ def _type_columns(group: list[str], headers: list[str], n: str) -> tuple[int, in
 
 
 def _parse_workbook(src, name: str, data: bytes, expect: str | None) -> pd.DataFrame:
-    grid = _read.excel_grid(src, name, data, "Provider Level Data")
-    h = _read.header_row(src, grid, ["Code", "Name"])
-    width = max(len(r) for r in grid)
-    rows = [list(r) + [None] * (width - len(r)) for r in grid]
-    headers = [_read.norm(v) for v in rows[h]]
-    group = _read.forward_filled(rows[h - 1]) if h > 0 else [""] * width
-    body = pd.DataFrame(rows[h + 1 :], dtype=object)
-    preamble = [" ".join(str(v) for v in r if v not in (None, "")) for r in rows[:h]]
-    period = _month(src, name, [p for p in preamble if "period" in p.lower()] or preamble, expect)
+    sheet = _read.sheet_table(src, name, data, "Provider Level Data", ["^code$", "^name$"])
+    headers, group, body = sheet.headers, sheet.groups, sheet.body
+    preamble = sheet.preamble
+    labels = [p for p in preamble if "period" in p.lower()] or preamble
+    period = _read.one_month(src, name, labels, expect)
 
     def at(i: int, what: str) -> pd.Series:
         return _read.counts(body[i], src, what)
@@ -300,7 +252,7 @@ def _parse_workbook(src, name: str, data: bytes, expect: str | None) -> pd.DataF
     c_code = find(r"^code$", "the code")
     c_name = find(r"^name$", "the name")
     c_region = find(r"^region", "the region", required=False)
-    keep = _keep_providers(src, body[c_code], body[c_name], body.drop(columns=[c_code, c_name]))
+    keep = _read.provider_rows(src, body[c_code], body[c_name], body.drop(columns=[c_code, c_name]))
     df = _frame(
         src,
         period,
@@ -338,6 +290,10 @@ def _read_files(collection, parser, member, lock, periods, path) -> pd.DataFrame
     return _read.finish(df, SCHEMA, used, sort=["period", "org_code"])
 
 
+@_read.documented(
+    periods="Months to read (``YYYY-MM``); default every locked month.",
+    path="One monthly CSV to read instead, without a hash check.",
+)
 def read_ae(
     lock: str | Path | Lock | None = None,
     *,
@@ -345,16 +301,6 @@ def read_ae(
     path: str | Path | None = None,
 ) -> pd.DataFrame:
     """Monthly A&E counts by provider from the locked monthly CSVs (collection ``ae``).
-
-    Parameters
-    ----------
-    lock
-        The lockfile (default ``icsresearch.lock`` in the current folder, or
-        ``ICSRESEARCH_LOCK``); only the bytes it pins are read.
-    periods
-        Months to read (``YYYY-MM``); default every locked month.
-    path
-        One monthly CSV to read instead, without a hash check.
 
     Returns
     -------
@@ -365,15 +311,15 @@ def read_ae(
     ------
     DataFileError
         A column the layout documents is missing, or counts are not counts.
-    LockedHashMismatchError
-        A locked file's bytes differ from the lockfile's sha256.
-    DataUnavailableError
-        Locked files that are not here and cannot be fetched.
     """
     member = lambda n: n.lower().endswith(".csv")  # noqa: E731
     return _read_files("ae", _parse_csv, member, lock, periods, path)
 
 
+@_read.documented(
+    periods="Months to read (``YYYY-MM``); default every locked month.",
+    path="One workbook (.xls or .xlsx) to read instead, without a hash check.",
+)
 def read_ae_provider(
     lock: str | Path | Lock | None = None,
     *,
@@ -381,16 +327,6 @@ def read_ae_provider(
     path: str | Path | None = None,
 ) -> pd.DataFrame:
     """Monthly A&E counts by provider from the locked provider workbooks (``ae_provider``).
-
-    Parameters
-    ----------
-    lock
-        The lockfile (default ``icsresearch.lock`` in the current folder, or
-        ``ICSRESEARCH_LOCK``); only the bytes it pins are read.
-    periods
-        Months to read (``YYYY-MM``); default every locked month.
-    path
-        One workbook (.xls or .xlsx) to read instead, without a hash check.
 
     Returns
     -------
@@ -402,10 +338,6 @@ def read_ae_provider(
     DataFileError
         No sheet "Provider Level Data", no header row with Code and Name, a documented column
         missing.
-    LockedHashMismatchError
-        A locked file's bytes differ from the lockfile's sha256.
-    DataUnavailableError
-        Locked files that are not here and cannot be fetched.
     """
     member = lambda n: n.lower().endswith((".xls", ".xlsx"))  # noqa: E731
     return _read_files("ae_provider", _parse_workbook, member, lock, periods, path)

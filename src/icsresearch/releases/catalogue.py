@@ -61,6 +61,9 @@ class Layout:
         What the file is (``"zip of one CSV"``).
     landing_page
         URL template of the page listing the files.
+    also
+        Further landing pages, tried in order when the first lacks the file's link (the current
+        release on a collection's front page, older ones on an archive page).
     follow
         Link-text patterns of pages to follow from the landing page before the file link.
     link_text, link_href
@@ -76,6 +79,7 @@ class Layout:
     end: str
     format: str
     landing_page: str
+    also: tuple[str, ...]
     follow: tuple[str, ...]
     link_text: str
     link_href: str
@@ -105,6 +109,9 @@ class Collection:
         What it is and who publishes it (``home``: the statistical work area).
     period
         What a period means for it (a month; a rolling 12-month window named by its last month).
+    months
+        The calendar months that name a period (``(3, 6, 9, 12)``: quarters named by their last
+        month); empty when every month does.
     reader
         ``module:function`` in :mod:`icsresearch.releases` that parses one of its files.
     layouts
@@ -120,6 +127,48 @@ class Collection:
     reader: str
     description: str
     layouts: tuple[Layout, ...]
+    months: tuple[int, ...] = ()
+
+    def holds(self, period: str) -> bool:
+        """Whether ``period`` (``YYYY-MM``) names one of this collection's periods.
+
+        Parameters
+        ----------
+        period
+            A month, ``YYYY-MM``.
+        """
+        return not self.months or int(period[5:7]) in self.months
+
+    def periods(self, start: str, end: str) -> list[str]:
+        """The collection's periods from ``start`` to ``end`` (months it does not name skipped).
+
+        Parameters
+        ----------
+        start, end
+            The ``--from`` and ``--to`` months (see :func:`months`).
+
+        Raises
+        ------
+        InvalidParameterError
+            As :func:`months`, or no period of the collection falls between them (e.g.
+            ``--from 2024-04`` alone for a quarterly collection).
+        """
+        span = months(start, end)
+        out = [p for p in span if self.holds(p)]
+        if not out:
+            named = ", ".join(f"{m:02d}" for m in self.months)
+            y, m = parse_month(start, "--from")
+            example = next(
+                f"{yy:04d}-{mm:02d}"
+                for yy, mm in (_shift(y, m, k) for k in range(12))
+                if mm in self.months
+            )
+            raise InvalidParameterError(
+                f"{self.name}: no period between {start} and {end} ({self.period}: its periods "
+                f"are named by the months {named}).\n  Fix: ask for a range that holds one, "
+                f"e.g. --from {example}."
+            )
+        return out
 
     def layout_for(self, period: str) -> Layout:
         """The layout that applies to ``period``.
@@ -151,6 +200,7 @@ def _layout(raw: dict) -> Layout:
         end=raw.get("to", ""),
         format=raw["format"],
         landing_page=raw["landing_page"],
+        also=tuple(raw.get("also", ())),
         follow=tuple(raw.get("follow", ())),
         link_text=raw.get("link_text", ""),
         link_href=raw.get("link_href", ""),
@@ -175,7 +225,7 @@ def load(text: str | None = None) -> dict[str, Collection]:
     if text is None:
         text = resources.files(__package__).joinpath(CATALOGUE_FILE).read_text(encoding="utf-8")
     raw = tomllib.loads(text)
-    fields = {f.name for f in dataclasses.fields(Collection)} - {"name", "layouts"}
+    fields = {f.name for f in dataclasses.fields(Collection)} - {"name", "layouts", "months"}
     out = {}
     for name, entry in raw.get("collections", {}).items():
         missing = sorted(fields - set(entry))
@@ -186,7 +236,10 @@ def load(text: str | None = None) -> dict[str, Collection]:
             )
         layouts = tuple(sorted((_layout(x) for x in entry["layouts"]), key=lambda x: x.start))
         out[name] = Collection(
-            name=name, layouts=layouts, **{k: str(entry[k]) for k in sorted(fields)}
+            name=name,
+            layouts=layouts,
+            months=tuple(int(m) for m in entry.get("months", ())),
+            **{k: str(entry[k]) for k in sorted(fields)},
         )
     return out
 
@@ -303,6 +356,7 @@ def _fields(year: int, month: int, prefix: str = "") -> dict[str, str]:
     fy = year if month >= 4 else year - 1
     name = MONTH_NAMES[month - 1]
     return {
+        f"{prefix}fq": str((month - 4) % 12 // 3 + 1),
         f"{prefix}fy": f"{fy}-{(fy + 1) % 100:02d}",
         f"{prefix}fy_start": str(fy),
         f"{prefix}fy_end": str(fy + 1),
@@ -310,6 +364,7 @@ def _fields(year: int, month: int, prefix: str = "") -> dict[str, str]:
         f"{prefix}yy": f"{year % 100:02d}",
         f"{prefix}mm": f"{month:02d}",
         f"{prefix}Month": name,
+        f"{prefix}month": name.lower(),
         f"{prefix}Mon": name[:3],
     }
 
@@ -325,8 +380,8 @@ def template_fields(period: str) -> dict[str, str]:
     Examples
     --------
     >>> f = template_fields("2024-04")
-    >>> f["fy"], f["Mon"], f["yy"], f["start_Mon"], f["start_yy"]
-    ('2024-25', 'Apr', '24', 'May', '23')
+    >>> f["fy"], f["Mon"], f["yy"], f["start_Mon"], f["start_yy"], f["fq"], f["month"]
+    ('2024-25', 'Apr', '24', 'May', '23', '1', 'april')
     """
     year, month = parse_month(period)
     return {**_fields(year, month), **_fields(*_shift(year, month, -11), prefix="start_")}
@@ -363,7 +418,21 @@ def landing_url(layout: Layout, period: str) -> str:
     period
         A month, ``YYYY-MM``.
     """
-    return rebase(fill(layout.landing_page, period, pattern=False))
+    return landing_urls(layout, period)[0]
+
+
+def landing_urls(layout: Layout, period: str) -> list[str]:
+    """The landing page of ``period`` and the layout's further pages (``also``), in order.
+
+    Parameters
+    ----------
+    layout
+        The layout in force for the period.
+    period
+        A month, ``YYYY-MM``.
+    """
+    pages = [layout.landing_page, *layout.also]
+    return list(dict.fromkeys(rebase(fill(p, period, pattern=False)) for p in pages))
 
 
 def rebase(url: str) -> str:

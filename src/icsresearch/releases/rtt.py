@@ -27,7 +27,7 @@ from ..errors import DataFileError
 from ..schemas import YEAR_CONVENTION, Column, Schema, fy_start
 from ..sources._base import codes, show
 from . import _read
-from .lockfile import Lock, read
+from .lockfile import Lock
 
 _BAND = re.compile(r"^gt (\d+) to (\d+) weeks sum 1$")
 _OPEN = re.compile(r"^gt (\d+) weeks sum 1$")
@@ -281,6 +281,10 @@ def _pct(df: pd.DataFrame) -> pd.Series:
     return (100 * df["within_18wk"] / total).round(1)
 
 
+@_read.documented(
+    periods='Months to read (``["2024-03", ...]``); default every locked RTT month.',
+    path="One Full CSV data file (zip or CSV) to read instead, without a hash check.",
+)
 def read_rtt(
     lock: str | Path | Lock | None = None,
     *,
@@ -288,16 +292,6 @@ def read_rtt(
     path: str | Path | None = None,
 ) -> pd.DataFrame:
     """Incomplete RTT pathways by month, provider and commissioner, from the locked files.
-
-    Parameters
-    ----------
-    lock
-        The lockfile (default ``icsresearch.lock`` in the current folder, or
-        ``ICSRESEARCH_LOCK``); only the bytes it pins are read.
-    periods
-        Months to read (``["2024-03", ...]``); default every locked RTT month.
-    path
-        One Full CSV data file (zip or CSV) to read instead, without a hash check.
 
     Returns
     -------
@@ -311,10 +305,6 @@ def read_rtt(
     DataFileError
         No lockfile or no locked RTT month; a file that is not the Full CSV layout (no week bands,
         bands not consecutive, no incomplete pathways, another month than locked).
-    LockedHashMismatchError
-        A locked file's bytes differ from the lockfile's sha256.
-    DataUnavailableError
-        Locked files that are not here and cannot be fetched (one message naming them).
 
     Examples
     --------
@@ -407,10 +397,9 @@ def rtt_trust_year(
     """
     cols = ["trust_code", "year", *PANEL_COLUMNS.values(), "snapshot_period"]
     if path is None:
-        book = lock if isinstance(lock, Lock) else read(lock)
-        march = [e.period for e in book.select("rtt") if e.period.endswith("-03")]
+        book, march = _read.locked_periods("rtt", lock, "03")
         if not march:
-            return pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
+            return _read.empty(cols)
         rtt = read_rtt(book, periods=march)
     else:
         rtt = read_rtt(path=path)
@@ -426,39 +415,3 @@ def rtt_trust_year(
     out = out[cols].reset_index(drop=True)
     out.attrs = dict(rtt.attrs)
     return out
-
-
-def panel_inputs(lock: str | Path | Lock | None = None) -> dict[str, str]:
-    """The locked files the trust-year panel reads (its RTT March files), by name: sha256.
-
-    Empty when there is no lockfile: the panels' cache keys then stay as they were.
-
-    Parameters
-    ----------
-    lock
-        The lockfile (default ``icsresearch.lock`` in the current folder, or
-        ``ICSRESEARCH_LOCK``).
-    """
-    book = lock if isinstance(lock, Lock) else read(lock)
-    return {f"release {e.label}": e.sha256 for e in book.select("rtt") if e.period.endswith("-03")}
-
-
-def extend_panel_rtt(compiled: pd.DataFrame, lock: str | Path | Lock | None = None) -> pd.DataFrame:
-    """The panel's RTT trust-years, followed by the locked March files' years after them.
-
-    The compilation's years are kept as they are; a locked year that it already covers is left
-    out. Without a lockfile (or without locked March RTT files) ``compiled`` is returned as is.
-
-    Parameters
-    ----------
-    compiled
-        ``trust_code``, ``year`` and the panel's RTT columns from the 2012-2019 compilation.
-    lock
-        The lockfile (default ``icsresearch.lock`` in the current folder, or
-        ``ICSRESEARCH_LOCK``).
-    """
-    if not panel_inputs(lock):
-        return compiled
-    later = rtt_trust_year(lock)
-    later = later[later["year"] > compiled["year"].max()]
-    return pd.concat([compiled, later[list(compiled.columns)]], ignore_index=True)

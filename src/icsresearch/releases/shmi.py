@@ -225,6 +225,10 @@ def _parse(src, expect: str | None) -> pd.DataFrame:
     return df
 
 
+@_read.documented(
+    periods='Windows to read, each named by its last month (``"2024-03"``: April 2023 - March 2024); default every locked one.',
+    path="One release (the zip, or its trust-level CSV or workbook) to read instead, without a hash check.",
+)
 def read_shmi(
     lock: str | Path | Lock | None = None,
     *,
@@ -232,18 +236,6 @@ def read_shmi(
     path: str | Path | None = None,
 ) -> pd.DataFrame:
     """SHMI, its banding, spells, observed and expected deaths by trust, from the locked releases.
-
-    Parameters
-    ----------
-    lock
-        The lockfile (default ``icsresearch.lock`` in the current folder, or
-        ``ICSRESEARCH_LOCK``); only the bytes it pins are read.
-    periods
-        Windows to read, each named by its last month (``"2024-03"``: April 2023 - March 2024);
-        default every locked one.
-    path
-        One release (the zip, or its trust-level CSV or workbook) to read instead, without a
-        hash check.
 
     Returns
     -------
@@ -254,11 +246,49 @@ def read_shmi(
     ------
     DataFileError
         No trust-level table, a documented column missing, an unknown banding.
-    LockedHashMismatchError
-        A locked file's bytes differ from the lockfile's sha256.
-    DataUnavailableError
-        Locked files that are not here and cannot be fetched.
     """
     df, used = _read.parse_all("shmi", lock, periods, path, _parse)
     df["year"] = df["year"].astype("Int64")
     return _read.finish(df, SCHEMA, used, sort=["window_end", "trust_code"])
+
+
+#: The trust-year panel's SHMI column.
+PANEL_COLUMNS = ("shmi",)
+#: The columns of :func:`shmi_trust_year`.
+TRUST_YEAR_COLUMNS = (
+    "trust_code",
+    "trust_name",
+    "year",
+    "shmi",
+    "observed_deaths",
+    "expected_deaths",
+    "spells",
+    "banding",
+    "snapshot_period",
+)
+
+
+@_read.documented()
+def shmi_trust_year(lock: str | Path | Lock | None = None) -> pd.DataFrame:
+    """SHMI with its published observed and expected deaths per trust and financial year.
+
+    The windows ending in March are the financial years: ``2024-03`` (April 2023 - March 2024)
+    gives 2023/24 (``year`` 2023). Other windows are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`TRUST_YEAR_COLUMNS`: ``trust_code``, ``trust_name``, ``year``, ``shmi``,
+        ``observed_deaths``, ``expected_deaths``, ``spells``, ``banding`` and
+        ``snapshot_period`` (the window's last month); empty (same columns) when no April-March
+        window is locked.
+    """
+    book, march = _read.locked_periods("shmi", lock, "03")
+    if not march:
+        return _read.empty(TRUST_YEAR_COLUMNS)
+    df = read_shmi(book, periods=march)
+    df["snapshot_period"] = df["window_end"].dt.strftime("%Y-%m")
+    out = df[list(TRUST_YEAR_COLUMNS)].reset_index(drop=True)
+    out["year"] = out["year"].astype(int)
+    out.attrs = dict(df.attrs)
+    return out

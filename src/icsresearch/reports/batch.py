@@ -255,8 +255,9 @@ def input_fingerprint(source: str, env: Mapping[str, str] | None = None) -> str:
     """sha256 of the data a report reads.
 
     Real data: the sha256 of every file a report may read (:func:`effective_inputs`: the
-    registry's pinned hash, or the hash of the user-supplied file that replaces it), so a report
-    made from other files is never skipped as unchanged. Demo data: the generator's seed and
+    registry's pinned hash, or the hash of the user-supplied file that replaces it) and of the
+    official releases the lockfile pins for the panels and the SHMI funnel, so a report made
+    from other files is never skipped as unchanged. Demo data: the generator's seed and
     calibration; the generator's code is covered by :func:`code_fingerprint`.
 
     Parameters
@@ -268,6 +269,7 @@ def input_fingerprint(source: str, env: Mapping[str, str] | None = None) -> str:
     """
     if source == "real":
         pins = sorted(f"{i['source']}:{i['sha256']}" for i in effective_inputs(source, env))
+        pins += _locked_inputs(env)
         return _sha256_bytes("\n".join(pins).encode())
     from importlib import resources
 
@@ -275,6 +277,20 @@ def input_fingerprint(source: str, env: Mapping[str, str] | None = None) -> str:
 
     cal = resources.files("icsresearch.demo").joinpath("calibration.json").read_bytes()
     return _sha256_bytes(f"seed={SEED}\n".encode() + cal)
+
+
+def _locked_inputs(env: Mapping[str, str] | None = None) -> list[str]:
+    """``"release shmi 2024-03:<sha256>"`` for each locked file the reports read (none without
+    a lockfile), so a report made before a release was locked is not skipped as unchanged."""
+    from ..releases.lockfile import LOCK_ENV, read
+    from ..releases.panel import panel_inputs
+
+    where = (os.environ if env is None else env).get(LOCK_ENV) or None
+    try:
+        book = read(where)
+    except DataFileError:  # not a lockfile: the report itself says so when it reads it
+        return []
+    return sorted(f"{name}:{sha}" for name, sha in panel_inputs(book).items())
 
 
 def fingerprint(
@@ -752,12 +768,21 @@ def quiet_logs() -> Iterator[None]:
 
 
 def _kernel_env(source_dir: Path | None = None) -> dict[str, str]:
-    """The ICSRESEARCH_* settings a kernel must share with this process (also on Dask)."""
+    """The ICSRESEARCH_* settings a kernel must share with this process (also on Dask).
+
+    The lockfile this process would read (``ICSRESEARCH_LOCK``, or ``./icsresearch.lock`` in
+    the current folder) is passed as an absolute ``ICSRESEARCH_LOCK``: a kernel's working
+    folder is its report's, where a relative path or the default name would find another file
+    or none. Where there is no lockfile the path is passed all the same, so a kernel never picks
+    up one of its own.
+    """
     from ..data.store import SOURCE_DIR_ENV
+    from ..releases.lockfile import LOCK_ENV, default_path
 
     env = {k: v for k, v in os.environ.items() if k.startswith("ICSRESEARCH_")}
     if source_dir is not None:
         env[SOURCE_DIR_ENV] = str(source_dir)
+    env[LOCK_ENV] = str(default_path().absolute())
     return env
 
 

@@ -504,27 +504,87 @@ def rtt_funnel_table(data: ReportData) -> pd.DataFrame:
     ].reset_index(drop=True)
 
 
-def shmi_funnel_table(data: ReportData, deaths_per_episode: float = DEATHS_PER_EPISODE):
-    """SHMI of non-specialist acute trusts with approximate observed and expected deaths.
+def locked_shmi(data: ReportData) -> pd.DataFrame:
+    """SHMI with its published observed and expected deaths from the lockfile's releases.
 
-    Expected deaths are approximated as ``deaths_per_episode`` x admissions (finished consultant
+    Real data only, and only when the lockfile (``./icsresearch.lock`` or ``ICSRESEARCH_LOCK``;
+    a batch passes its own to the kernels) pins SHMI windows ending in March: otherwise an
+    empty table, and the report approximates expected deaths as before.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`icsresearch.releases.shmi_trust_year`'s columns (``trust_code, trust_name, year,
+        shmi, observed_deaths, expected_deaths, ...``), possibly empty.
+    """
+    from ..releases.shmi import TRUST_YEAR_COLUMNS, shmi_trust_year
+
+    if data.synthetic:  # the demo reads no release
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in TRUST_YEAR_COLUMNS})
+    return shmi_trust_year()
+
+
+def shmi_year(data: ReportData) -> int:
+    """The financial year of the SHMI funnel.
+
+    The report year when the lockfile pins its April-March SHMI window (published observed and
+    expected deaths), else :func:`compiled_year`.
+
+    Parameters
+    ----------
+    data
+        The report's data (:func:`load_report_data`).
+    """
+    locked = locked_shmi(data)
+    if data.params.year in set(locked["year"]):
+        return data.params.year
+    return compiled_year(data)
+
+
+def shmi_funnel_table(data: ReportData, deaths_per_episode: float = DEATHS_PER_EPISODE):
+    """SHMI of non-specialist acute trusts with observed and expected deaths, for a funnel.
+
+    When the lockfile pins the SHMI window of :func:`shmi_year` (an April-March release), its
+    published observed and expected deaths are used (``deaths_source`` "published"). Otherwise
+    expected deaths are approximated as ``deaths_per_episode`` x admissions (finished consultant
     episodes) of the year; where a trust's admissions are missing that year, its latest value
-    from the two previous years is used (``volume_year`` says which). Observed = SHMI x expected.
+    from the two previous years is used (``volume_year`` says which), and observed = SHMI x
+    expected (``deaths_source`` "approximated").
 
     Parameters
     ----------
     data
         The report's data (:func:`load_report_data`).
     deaths_per_episode
-        Expected deaths per finished consultant episode (default :data:`DEATHS_PER_EPISODE`).
+        Expected deaths per finished consultant episode (default :data:`DEATHS_PER_EPISODE`),
+        for the approximation.
 
     Returns
     -------
     pandas.DataFrame
         ``trust_code, trust_name, shmi, admissions, volume_year, expected_deaths,
-        observed_deaths``.
+        observed_deaths, deaths_source, window`` (``window``: the published window's last
+        month, ``YYYY-MM``; empty when approximated).
     """
-    year = compiled_year(data)
+    year = shmi_year(data)
+    locked = locked_shmi(data)
+    locked = locked[locked["year"] == year]
+    if not locked.empty:
+        names = data.trusts.drop_duplicates("trust_code").set_index("trust_code")["trust_name"]
+        out = locked.assign(
+            trust_name=locked["trust_code"].map(names).fillna(locked["trust_name"]),
+            admissions=np.nan,
+            volume_year=year,
+            deaths_source="published",
+            window=locked["snapshot_period"],
+        )
+        out = out[out["expected_deaths"] > 0]
+        return out[_SHMI_FUNNEL_COLUMNS].reset_index(drop=True)
     acute = data.trusts[data.trusts["trust_type"] == "acute non-specialist"]
     now = acute[(acute["year"] == year) & acute["shmi"].notna()][
         ["trust_code", "trust_name", "shmi"]
@@ -535,7 +595,67 @@ def shmi_funnel_table(data: ReportData, deaths_per_episode: float = DEATHS_PER_E
     out = now.merge(vol, on="trust_code", how="inner")
     out = out.assign(expected_deaths=out["admissions"] * deaths_per_episode)
     out = out.assign(observed_deaths=out["shmi"] * out["expected_deaths"])
-    return out.reset_index(drop=True)
+    out = out.assign(deaths_source="approximated", window="")
+    return out[_SHMI_FUNNEL_COLUMNS].reset_index(drop=True)
+
+
+_SHMI_FUNNEL_COLUMNS = [
+    "trust_code",
+    "trust_name",
+    "shmi",
+    "admissions",
+    "volume_year",
+    "expected_deaths",
+    "observed_deaths",
+    "deaths_source",
+    "window",
+]
+
+
+def shmi_deaths_text(table: pd.DataFrame, deaths_per_episode: float = DEATHS_PER_EPISODE):
+    """What the SHMI funnel's axis, note and methods say about where its deaths come from.
+
+    Parameters
+    ----------
+    table
+        :func:`shmi_funnel_table`'s table.
+    deaths_per_episode
+        The approximation's deaths per episode (when the deaths are not published).
+
+    Returns
+    -------
+    dict
+        ``published`` (bool), ``xlabel``, ``note`` (under the chart), ``methods`` (the report's
+        methods paragraph).
+    """
+    published = len(table) > 0 and bool(table["deaths_source"].eq("published").all())
+    if published:
+        end = pd.Timestamp(f"{table['window'].iloc[0]}-01")
+        window = f"{(end - pd.DateOffset(months=11)):%B %Y} - {end:%B %Y}"
+        return {
+            "published": True,
+            "xlabel": "Expected deaths, as published with SHMI (count)",
+            "note": f"observed and expected deaths as published with SHMI ({window})",
+            "methods": (
+                "**SHMI volume.** Observed and expected deaths are those NHS England publishes "
+                f"with SHMI for {window}, read from the release pinned in the lockfile "
+                "(icsresearch.lock; its sha256 is in the input files below)."
+            ),
+        }
+    return {
+        "published": False,
+        "xlabel": (
+            f"Expected deaths, approximated as {deaths_per_episode:.0%} of episodes (count)"
+        ),
+        "note": "expected deaths approximated from admissions (not published in the sources)",
+        "methods": (
+            "**SHMI volume.** Expected deaths are not published in the sources used: they are "
+            f"approximated as {deaths_per_episode:.0%} of a trust's finished consultant episodes "
+            "(the latest of the year and the two before). The over-dispersed limits are set "
+            "mostly by the between-trust variance, so the flags barely depend on this choice. "
+            "Lock SHMI releases (`icsresearch data add shmi`) to use the published deaths."
+        ),
+    }
 
 
 # --- England and region comparators ------------------------------------------------------------
