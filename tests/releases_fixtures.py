@@ -435,14 +435,49 @@ def ae_csv(period: str) -> bytes:
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
 
 
+def as_xls(xlsx: bytes) -> bytes:
+    """The same workbook as a genuine .xls (BIFF8, written by xlwt): every sheet, cell value and
+    merged range of ``xlsx``, so a reader's .xls path is tested on the format NHS England still
+    publishes (A&E provider and DM01 files)."""
+    import xlwt
+    from openpyxl import load_workbook
+
+    source = load_workbook(io.BytesIO(xlsx))
+    book = xlwt.Workbook()
+    for ws in source.worksheets:
+        sheet = book.add_sheet(ws.title)
+        merged = {}
+        for rng in ws.merged_cells.ranges:
+            merged[(rng.min_row, rng.min_col)] = rng
+        covered = {
+            (r, c)
+            for rng in ws.merged_cells.ranges
+            for r in range(rng.min_row, rng.max_row + 1)
+            for c in range(rng.min_col, rng.max_col + 1)
+        }
+        for row in ws.iter_rows():
+            for cell in row:
+                at = (cell.row, cell.column)
+                if at in merged:
+                    rng = merged[at]
+                    sheet.write_merge(
+                        rng.min_row - 1, rng.max_row - 1, rng.min_col - 1, rng.max_col - 1,
+                        cell.value,
+                    )  # fmt: skip
+                elif cell.value is not None and at not in covered:
+                    sheet.write(cell.row - 1, cell.column - 1, cell.value)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def ae_workbook(period: str, *, top: int = 16, groups_row: bool = True) -> bytes:
     """The provider workbook: sheet 'Provider Level Data', title block, merged group headers.
 
     ``top`` is the header's row (16 as documented); ``groups_row=False`` leaves out the merged
     group cells above it.
 
-    Written as .xlsx with openpyxl (no library here writes .xls): the reader's .xls path is
-    the same calamine code, untested on a real .xls.
+    Written as .xlsx with openpyxl; :func:`as_xls` makes the .xls NHS England publishes.
     """
     from openpyxl import Workbook
 
@@ -591,10 +626,9 @@ def publish_ae(server: Server, periods: list[str]) -> dict[str, dict[str, bytes]
         up_y, up_m = (y, m + 1) if m < 12 else (y + 1, 1)
         folder = f"/statistics/wp-content/uploads/sites/2/{up_y}/{up_m:02d}"
         csv_path = f"{folder}/Monthly-AE-{name}-{y}-{suffix('aecsv', period)}.csv"
-        # a workbook under .xls's name would not be an .xls: the fixture keeps .xlsx (see above)
-        xls_path = f"{folder}/{name}-{y}-AE-by-provider-{suffix('aexls', period)}.xlsx"
+        xls_path = f"{folder}/{name}-{y}-AE-by-provider-{suffix('aexls', period)}.xls"
         out["ae"][period] = ae_csv(period)
-        out["ae_provider"][period] = ae_workbook(period)
+        out["ae_provider"][period] = as_xls(ae_workbook(period))  # a genuine .xls, as published
         server.put(csv_path, out["ae"][period], "text/csv")
         server.put(xls_path, out["ae_provider"][period])
         by_fy.setdefault(fy_of(period), []).extend(

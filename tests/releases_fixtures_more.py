@@ -30,7 +30,7 @@ import io
 import zipfile
 from urllib.parse import quote
 
-from releases_fixtures import MONTHS, Server, fy_of, month_parts, page, suffix
+from releases_fixtures import MONTHS, Server, as_xls, fy_of, month_parts, page, suffix
 
 
 def _save(wb) -> bytes:
@@ -494,9 +494,10 @@ def publish_dm01(server: Server, periods: list[str]) -> dict[str, bytes]:
         _, _, name, _, _ = month_parts(period)
         y = period[:4]
         path = (f"{_upload_folder(period, 2)}/Monthly-Diagnostics-Web-File-Provider-{name}-{y}_"
-                f"{suffix('dm', period)}.xlsx")  # fmt: skip
+                f"{suffix('dm', period)}.xls")  # fmt: skip
         later = period >= "2024-01"  # the header moved up and lost its capitals
-        data = dm01_workbook(period, top=12 if later else 14, capitals=not later)
+        # a genuine .xls, as published
+        data = as_xls(dm01_workbook(period, top=12 if later else 14, capitals=not later))
         links = [
             (path.replace("Web-File", "Revisions-Web-File"), f"Revisions {name} {y} (XLS)"),
             (path, f"Monthly Diagnostics Web File Provider {name} {y} (XLS, 300K)"),

@@ -24,6 +24,7 @@ from releases_fixtures import (
     ae_csv,
     ae_expected,
     ae_workbook,
+    as_xls,
     rtt_csv,
     rtt_expected,
     shmi_csv,
@@ -92,6 +93,14 @@ def test_ae_csv_and_workbook_give_the_same_table(tmp_path):
     assert csv["period"].eq(pd.Timestamp("2024-04-01")).all() and csv["year"].eq(2024).all()
     # '-' is not applicable: missing, never 0
     assert math.isnan(csv.set_index("org_code").loc["RJ1", "attendances_type2"])
+
+
+def test_ae_provider_xls_as_published_reads_as_the_xlsx(tmp_path):
+    # NHS England publishes this workbook as .xls (BIFF8): merged group cells and all
+    xlsx = read_ae_provider(path=write(tmp_path, "a.xlsx", ae_workbook("2024-04")))
+    path = write(tmp_path, "April-2024-AE-by-provider-PP2Gw.xls", as_xls(ae_workbook("2024-04")))
+    assert path.read_bytes()[:8] == bytes.fromhex("d0cf11e0a1b11ae1")  # an OLE2 file, not a zip
+    pd.testing.assert_frame_equal(read_ae_provider(path=path), xlsx)
 
 
 def test_ae_workbook_header_found_by_text_when_it_moves_or_loses_its_group_row(tmp_path):

@@ -24,7 +24,7 @@ from icsresearch.releases import (
     read_staff_survey,
     read_workforce,
 )
-from releases_fixtures import write
+from releases_fixtures import as_xls, write
 from releases_fixtures_more import (
     AMB_CATEGORIES,
     AMB_SERVICES,
@@ -140,6 +140,10 @@ def test_dm01_provider_sheet_with_moved_header_and_case_drift(tmp_path):
         assert same(rows.loc[code, "waiting_6wk_pct"], round(100 * six / total, 2))
         assert rows.loc[code, "activity"] == act
     assert math.isnan(rows.loc["NT4", "waiting_13wk"])  # '-'
+    # the format NHS England publishes: a BIFF8 .xls, read to the same table
+    xls = write(tmp_path, "c.xls", as_xls(dm01_workbook("2023-05")))
+    assert xls.read_bytes()[:8] == bytes.fromhex("d0cf11e0a1b11ae1")  # an OLE2 file, not a zip
+    pd.testing.assert_frame_equal(read_dm01(path=xls), a)
 
 
 # --- AmbSYS ----------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ read into the same table (one row per provider and month):
   row, the providers, and footnotes; '-' where a provider has no department of a type.
 
 Headers and columns are found by their text, never by position. Built from the documented
-layouts and tested on hand-made fixtures only (the workbook as .xlsx: the .xls path, read by
-the same calamine code, is untested).
+layouts and tested on hand-made fixtures only (the workbook as a genuine .xls, BIFF8 written
+by xlwt, and as .xlsx), not yet on a published file.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ waiting 13+ Weeks``, a percentage and activity columns. The reader finds the hea
 columns by text (case ignored), drops England, blank and footnote rows, and keeps ``-`` missing.
 The 6-week standard (1% waiting 6 weeks or more) is checked by ``waiting_6wk_pct``.
 
-Built from the documented layout and tested on hand-made .xlsx fixtures only: no library here
-writes .xls, so the .xls path (the same calamine code) is untested, as for ``ae_provider``.
+Built from the documented layout and tested on hand-made fixtures only (genuine .xls, BIFF8
+written by xlwt, and .xlsx), not yet on a published file.
 """
 
 from __future__ import annotations
