@@ -213,3 +213,28 @@ def test_panels_extend_workforce_shmi_and_beds_from_the_lockfile(
     # the lockfile moved away: the panel is as before (another cache key)
     (work / "icsresearch.lock").rename(tmp_path / "kept.lock")
     pd.testing.assert_frame_equal(trust_year_panel("real"), before)
+
+
+@pytest.mark.realdata
+def test_a_release_locked_after_the_panels_last_year_extends_the_panels(work, server, monkeypatch):
+    """March 2026 ends 2025/26, after the panel's own last year (2024/25): it reaches the panels
+    (before: read, then cut off with the years after LAST_YEAR, without a word)."""
+    from icsresearch.panel import ics_year_panel, trust_year_panel
+    from icsresearch.panel.real import LAST_YEAR
+    from icsresearch.releases.panel import last_locked_year
+
+    assert last_locked_year() is None and LAST_YEAR == 2024
+    publish_rtt(server, ["2026-03"])
+    add("rtt", "2026-03", "2026-03", progress=False)
+    server.stop()
+    monkeypatch.setenv(config.OFFLINE_ENV, "1")
+    assert last_locked_year() == 2025
+    trusts = trust_year_panel("real")
+    assert trusts["year"].max() == 2025
+    latest = trusts[trusts["year"] == 2025].dropna(subset=["rtt_18wk_pct"]).set_index("trust_code")
+    assert set(latest.index) == {"R0A", "RJ1", "RYJ"}
+    for code in latest.index:
+        assert latest.loc[code, "rtt_18wk_pct"] == rtt_expected("2026-03")[code]["pct"]
+    systems = ics_year_panel("real")
+    assert systems["year"].max() == 2025
+    assert systems.loc[systems["year"] == 2025, "rtt_incomplete_pathways"].notna().any()

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .. import geography
 from ..data.store import recording
-from ..releases.panel import extend_panel
+from ..releases.panel import extend_panel, last_locked_year
 from ..schemas import fy_label
 from .aggregate import aggregate
 from .annual import ae_annual, beds_annual, discharge_annual, wellbeing_annual
@@ -244,7 +244,9 @@ def _trust_year(
     footprint: int, method: str, harmonise_to: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     raw = _indicators()
-    raw = raw[raw["year"].between(FIRST_YEAR, LAST_YEAR)]
+    # the panel runs on to the last year a locked official release holds (none: LAST_YEAR)
+    last_year = max(LAST_YEAR, last_locked_year() or LAST_YEAR)
+    raw = raw[raw["year"].between(FIRST_YEAR, last_year)]
     trusts = geography.trusts()
     known = trusts.dropna(subset=["trust_type"])
     # Rows for codes that are not NHS trusts in England (CCGs, independent providers, Welsh

@@ -67,6 +67,26 @@ def panel_inputs(lock: str | Path | Lock | None = None) -> dict[str, str]:
     return out
 
 
+def last_locked_year(lock: str | Path | Lock | None = None) -> int | None:
+    """The last financial year (its start) any locked file of :data:`FEEDS` holds, or None.
+
+    The panels run to this year when it is later than their own last year, so a release locked
+    for 2025/26 reaches them instead of being read and dropped.
+
+    Parameters
+    ----------
+    lock
+        The lockfile (default ``icsresearch.lock`` in the current folder, or
+        ``ICSRESEARCH_LOCK``).
+    """
+    book = lock if isinstance(lock, Lock) else read(lock)
+    # a period is named by its last month: March 2026 ends 2025/26, September 2025 is in it
+    years = [
+        int(p[:4]) - (int(p[5:7]) < 4) for periods, _, _ in FEEDS.values() for p in periods(book)
+    ]
+    return max(years) if years else None
+
+
 def extend_panel(merged: pd.DataFrame, lock: str | Path | Lock | None = None) -> pd.DataFrame:
     """``merged`` (trust-years of every indicator) with the locked series after each column's end.
 
