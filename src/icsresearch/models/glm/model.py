@@ -827,14 +827,8 @@ def _fit_frame(data: pd.DataFrame, request: _Request) -> _Fitted:
     encode = list(fes) + ([cluster] if vcov == "CRV1" else [])
     encode += [v for v in rhs_vars if use_collapsed or v not in continuous]
     encoded = {name: encode_column(data[name], name) for name in dict.fromkeys(encode)}
-    # Text regressors with at most two levels cannot be numbers stored as text (the check wants
-    # more than two): skipping them spares parsing every row of a sex or yes/no column.
     core.check_types(
-        data,
-        estimator="fit_glm",
-        outcome=[],
-        regressors=[v for v in rhs_vars if v not in encoded or encoded[v].n_levels > 2],
-        formula=request.formula,
+        data, estimator="fit_glm", outcome=[], regressors=rhs_vars, formula=request.formula
     )
     keep = ~np.isnan(y)
     if log_t is not None:
@@ -962,7 +956,7 @@ def _fit_parquet(
             pd.DataFrame({v: levels[v]}),
             estimator="fit_glm",
             outcome=[],
-            regressors=[v] if len(levels[v]) > 2 else [],
+            regressors=[v],
             formula=request.formula,
         )
     dummies = [v for v in rhs_vars if is_dummy_kind(cells.keys[v])]
