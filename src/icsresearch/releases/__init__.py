@@ -29,13 +29,14 @@ Every layout was built from the documented layouts and tested on hand-made fixtu
 
 from __future__ import annotations
 
+from ..errors import LockedHashMismatchError
 from .add import AddReport, add, fetch_lock
 from .ae import read_ae, read_ae_provider
 from .ambsys import read_ambsys, read_ambsys_series
 from .cancer import read_cancer
 from .catalogue import Collection, Layout, collection, collections, months
 from .dm01 import read_dm01
-from .files import LockedHashMismatchError, Status, check, verify
+from .files import Status, check, verify
 from .kh03 import kh03_trust_year, read_kh03
 from .lockfile import LOCK_ENV, LOCK_NAME, Lock, LockedFile, default_path, read
 from .panel import panel_inputs

@@ -28,68 +28,11 @@ from typing import Literal
 
 from .. import config
 from ..data.store import ResolvedFile, note_read, sha256_of
-from ..errors import DataFileError, DataUnavailableError, HashMismatchError
+from ..errors import DataFileError, DataUnavailableError, LockedHashMismatchError
 from . import _net
 from .lockfile import LockedFile
 
 _REJECTED = Path("_rejected") / "releases"
-
-
-class LockedHashMismatchError(HashMismatchError):
-    """A locked file's sha256 differs from the lockfile's: it is never used.
-
-    Parameters
-    ----------
-    path
-        The file at fault (in the cache, the mirror, or a fresh download).
-    entry
-        Its lockfile entry.
-    actual
-        The sha256 of the bytes found.
-    kept
-        Where the bad copy was set aside (None when it was not).
-    lock_path
-        The lockfile.
-    downloaded
-        True when the bytes came from the locked URL just now (the publisher changed them).
-    """
-
-    def __init__(
-        self,
-        path: str | Path,
-        entry: LockedFile,
-        actual: str,
-        kept: Path | None,
-        lock_path: Path,
-        downloaded: bool = False,
-    ):
-        self.name = entry.label
-        self.expected = entry.sha256
-        self.actual = actual
-        self.kept = kept
-        self.entry = entry
-        where = (
-            f"the file at {entry.url} has changed since it was locked"
-            if downloaded
-            else f"sha256 of {entry.label} ({entry.filename}) does not match the lockfile"
-        )
-        problem = f"{where} ({lock_path}).\n  expected {entry.sha256}\n  actual   {actual}"
-        fix = "The file was not used."
-        if kept is not None:
-            fix += f" The bad copy is kept for inspection at {kept}."
-        if downloaded:
-            fix += (
-                " If the publisher revised it on purpose, pin the new version with `icsresearch "
-                f"data add {entry.collection} --from {entry.period} --to {entry.period} --update "
-                f"--lock {lock_path}` and commit the lockfile; results made from the old bytes "
-                "will differ."
-            )
-        else:
-            fix += (
-                f" Fetch it again: `icsresearch data fetch --lock {lock_path}` (online, or with "
-                "ICSRESEARCH_MIRROR set)."
-            )
-        DataFileError.__init__(self, path, problem, fix)
 
 
 def cached_path(entry: LockedFile) -> Path:
