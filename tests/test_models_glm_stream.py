@@ -332,6 +332,8 @@ def test_options_are_checked(logit_rows, logit_file):
         fit_glm(logit_rows, FORMULA, scheduler="tcp://127.0.0.1:1")
     with pytest.raises(InvalidParameterError, match="neither a Dask scheduler address"):
         fit_glm(logit_file, FORMULA, scheduler=8786)
+    with pytest.raises(InvalidParameterError, match="not a Dask scheduler address: it has no port"):
+        fit_glm(logit_file, FORMULA, scheduler="tcp://127.0.0.1")
     with pytest.raises(InvalidParameterError, match="progress='yes' must be True or False"):
         fit_glm(logit_file, FORMULA, progress="yes")
     with pytest.raises(InvalidParameterError, match="batch_size=0 must be a positive integer"):
@@ -344,6 +346,23 @@ def test_options_are_checked(logit_rows, logit_file):
         fit_glm(logit_file, "died ~ bnad")
     with pytest.raises(InvalidParameterError, match="center"):
         fit_glm(logit_file, "died ~ center(ppn)")
+
+
+def test_an_address_where_no_scheduler_answers_fails_at_once_with_the_fix(logit_file):
+    """Before: Dask's client retried for its whole timeout, then raised its own OSError."""
+    import socket
+    import time
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.perf_counter()
+    with pytest.raises(InvalidParameterError) as err:
+        fit_glm(logit_file, FORMULA, scheduler=f"tcp://127.0.0.1:{port}")
+    assert time.perf_counter() - started < 5
+    message = str(err.value)
+    assert f"fit_glm: scheduler= 'tcp://127.0.0.1:{port}': cannot connect" in message
+    assert "Fix: start one" in message
 
 
 # --- what is recorded ----------------------------------------------------------------------------

@@ -12,6 +12,28 @@ from pathlib import Path
 from typing import Any
 
 
+def shorten(value: Any, limit: int = 40) -> str:
+    """``repr(value)``, cut to ``limit`` characters with its length said (errors never echo 100 KB).
+
+    Parameters
+    ----------
+    value
+        What the user gave.
+    limit
+        Characters of the repr kept.
+
+    Examples
+    --------
+    >>> shorten("x" * 1000, 10)
+    "'xxxxxxxx... (1000 characters)"
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = len(value) if isinstance(value, str | bytes) else len(text)
+    return f"{text[: limit - 1]}... ({size} characters)"
+
+
 class IcsResearchError(Exception):
     """Base class for errors whose message is meant for the user, not the developer."""
 

@@ -699,30 +699,15 @@ def _on_processes(workers, analysis, data, batches, rule, with_data):
 
 
 def _on_dask(scheduler, analysis, data, batches, rule, with_data):
-    try:
-        from distributed import Client
-    except ImportError:  # pragma: no cover - distributed is a dependency of the reports
-        raise InvalidParameterError(
-            "multiverse: scheduler= needs the 'distributed' package\n"
-            "  Fix: pip install distributed, or run without scheduler="
-        ) from None
-    own = not isinstance(scheduler, Client)
-    if own and not isinstance(scheduler, str):
-        raise InvalidParameterError(
-            f"multiverse: scheduler={scheduler!r} is neither an address nor a Client\n"
-            "  Fix: pass 'tcp://host:8786' or a distributed.Client"
-        )
-    client = Client(scheduler) if own else scheduler
-    try:
+    from ..scheduler import connected
+
+    with connected(scheduler, option="multiverse: scheduler=") as client:
         shared = client.scatter(data, broadcast=True) if data is not None else None
         futures = [
             client.submit(_run_batch, analysis, shared, b, rule, with_data, pure=False)
             for b in batches
         ]
         return client.gather(futures)
-    finally:
-        if own:
-            client.close()
 
 
 # --- the replications' multiverses -----------------------------------------------------------

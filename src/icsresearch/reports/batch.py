@@ -47,7 +47,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from .._atomic import OutputRecord, check_output_dir, sha256_file
 from ..errors import (
@@ -57,11 +56,12 @@ from ..errors import (
     KernelError,
     OutputPathError,
     UnknownCodeError,
+    shorten,
 )
 from ..options import Footprint, Source, TrustIcsMethod, check, check_bool
+from ..scheduler import cannot_connect, check_scheduler_address, probe_scheduler
 from .params import (
     DEFAULT_YEAR,
-    shorten,
     unknown_codes_message,
     valid_codes,
     validate_report_parameters,
@@ -81,7 +81,6 @@ _NOISY_LOGGERS = (
 #: The default output folder of each source: demo and real reports never share an index.
 DEFAULT_OUT = {"demo": Path("outputs/reports-demo"), "real": Path("outputs/reports-real")}
 #: Dask comm schemes an address may use (``host:port`` alone means tcp).
-SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
 #: What the output record says a report folder is for (one source and footprint per folder).
 PURPOSE = "icsresearch reports"
 
@@ -464,129 +463,6 @@ def check_notebook(path: str | Path) -> Path:
             "icsresearch/reports/templates/ics_profile.ipynb.",
         )
     return p
-
-
-def check_scheduler_address(address: str) -> str:
-    """Check the form of a Dask scheduler address before connecting (``tcp://HOST:PORT``).
-
-    ``HOST:PORT`` alone means tcp. A malformed address is refused at once instead of after a
-    connection timeout.
-
-    Parameters
-    ----------
-    address
-        The ``--scheduler`` asked for.
-
-    Returns
-    -------
-    str
-        The address with its scheme, e.g. ``"tcp://127.0.0.1:8786"``.
-
-    Raises
-    ------
-    InvalidParameterError
-        Not ``scheme://host:port`` with a known scheme and a port from 1 to 65535.
-    """
-    text = str(address).strip()
-    raw = text if "://" in text else f"tcp://{text}"
-    problem = None
-    try:
-        parts = urlsplit(raw)
-        port = parts.port
-    except ValueError:
-        parts, port, problem = None, None, "its port is not a number from 1 to 65535"
-    if parts is not None:
-        if parts.scheme not in SCHEDULER_SCHEMES:
-            problem = (
-                f"{parts.scheme or 'no'} is not a Dask protocol ({', '.join(SCHEDULER_SCHEMES)})"
-            )
-        elif not parts.hostname:
-            problem = "it names no host"
-        elif not port:
-            problem = "it has no port (a Dask scheduler listens on one, by default 8786)"
-        elif parts.path.strip("/") or parts.query or parts.fragment or parts.username:
-            problem = "it has more than a host and a port"
-    if problem:
-        raise InvalidParameterError(
-            f"--scheduler {shorten(text)}: not a Dask scheduler address: {problem}.\n"
-            "  Fix: give it as tcp://HOST:PORT, the address `dask scheduler` prints (e.g. "
-            "tcp://127.0.0.1:8786)."
-        )
-    return raw
-
-
-def _cannot_connect(address: str, timeout: float, why: str) -> InvalidParameterError:
-    return InvalidParameterError(
-        f"--scheduler {shorten(address)}: cannot connect to a Dask scheduler there within "
-        f"{timeout:g} s ({why}).\n"
-        "  Fix: start one (`dask scheduler` and `dask worker <address>`), check the address, "
-        "or leave --scheduler out to run on local workers."
-    )
-
-
-def probe_scheduler(address: str, timeout: float = 5.0) -> str:
-    """Check that a Dask scheduler answers at an address, before anything is written.
-
-    A socket connection with a short timeout first (a refused, unknown or unreachable address
-    fails in at most ``timeout`` seconds, with the system's reason), then, for ``tcp://``, one
-    ``identity`` request with a hard time limit (a server that is not Dask's never makes the
-    batch hang). Both happen before the output folder is touched; Dask's own client would retry
-    for its whole timeout. ``tls``, ``wss`` and ``ucx`` addresses are left to Dask's client.
-
-    Parameters
-    ----------
-    address
-        A checked address (:func:`check_scheduler_address`).
-    timeout
-        Seconds to wait for the connection.
-
-    Returns
-    -------
-    str
-        The address.
-
-    Raises
-    ------
-    InvalidParameterError
-        Nothing accepts connections there.
-    """
-    parts = urlsplit(address)
-    if parts.scheme in ("tcp", "ws") and parts.hostname and parts.port:
-        # a refused or unknown host fails here at once, with the system's own words
-        try:
-            with socket.create_connection((parts.hostname, parts.port), timeout=timeout):
-                pass
-        except TimeoutError:
-            raise _cannot_connect(address, timeout, "no answer") from None
-        except OSError as exc:
-            raise _cannot_connect(address, timeout, exc.strerror or type(exc).__name__) from None
-    if parts.scheme != "tcp":
-        return address  # tls, ws, wss, ucx: left to Dask's client (its own timeout)
-    # something answers: is it a Dask scheduler? One request, with a hard time limit (a server
-    # that is not Dask's may never answer, or answer with bytes Dask cannot decode)
-    import asyncio
-
-    async def identity() -> dict:
-        from distributed.core import rpc
-
-        async with rpc(address, timeout=timeout) as scheduler:
-            return await scheduler.identity()
-
-    from concurrent.futures import ThreadPoolExecutor
-
-    try:
-        # on its own thread: run_batch may be called where an event loop runs (a notebook)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="icsr-probe") as pool:
-            reply = pool.submit(asyncio.run, asyncio.wait_for(identity(), timeout)).result()
-    except TimeoutError:
-        raise _cannot_connect(address, timeout, "no answer from a Dask scheduler") from None
-    except Exception as exc:  # anything else means: not a Dask scheduler we can talk to
-        raise _cannot_connect(
-            address, timeout, f"not a Dask scheduler: {type(exc).__name__}"
-        ) from None
-    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
-        raise _cannot_connect(address, timeout, "what answers there is not a Dask scheduler")
-    return address
 
 
 def check_source_dir(path: str | Path, option: str = "--source-dir") -> Path:
@@ -1346,7 +1222,7 @@ def _run_dask(
         client = Client(scheduler, timeout=f"{timeout}s", set_as_default=False)
     except Exception as exc:  # the probe passed, but the client could not start after all
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise _cannot_connect(scheduler, timeout, why) from None
+        raise cannot_connect(scheduler, timeout, why) from None
     futures: dict = {}
     try:
         client.register_plugin(KernelPoolPlugin(), name="icsresearch-kernel-pool")

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidParameterError, UnknownCodeError
+from ..errors import InvalidParameterError, UnknownCodeError, shorten
 from ..options import Footprint, Source, TrustIcsMethod, check
 
 #: Financial years (start) a report can describe: 2012/13-2018/19 (the compilations) and
@@ -101,28 +101,6 @@ def check_year(year: Any) -> int:
             f"{REPORT_YEARS[-1]}/{(REPORT_YEARS[-1] + 1) % 100:02d}), the years the panels cover."
         )
     return value
-
-
-def shorten(value: Any, limit: int = 40) -> str:
-    """``repr(value)``, cut to ``limit`` characters with its length said (errors never echo 100 KB).
-
-    Parameters
-    ----------
-    value
-        What the user gave.
-    limit
-        Characters of the repr kept.
-
-    Examples
-    --------
-    >>> shorten("x" * 1000, 10)
-    "'xxxxxxxx... (1000 characters)"
-    """
-    text = repr(value)
-    if len(text) <= limit:
-        return text
-    size = len(value) if isinstance(value, str | bytes) else len(text)
-    return f"{text[: limit - 1]}... ({size} characters)"
 
 
 def check_code_shape(code: Any) -> str:

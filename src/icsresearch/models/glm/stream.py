@@ -863,37 +863,34 @@ def _scheduler_name(scheduler: Any) -> str:
     return scheduler if isinstance(scheduler, str) else str(scheduler.scheduler.address)
 
 
+#: How fit_glm's scheduler option is named in messages.
+_SCHEDULER_OPTION = "fit_glm: scheduler="
+
+
 def check_scheduler(scheduler: Any) -> None:
-    """Refuse a ``scheduler=`` that is neither a scheduler address nor a ``distributed.Client``.
+    """Refuse, before any file is read, a ``scheduler=`` that is neither a well-formed scheduler
+    address nor a ``distributed.Client`` (:func:`icsresearch.scheduler.check_scheduler`).
 
     Parameters
     ----------
     scheduler
-        What the caller passed.
+        What the caller passed (None: no Dask).
 
     Raises
     ------
     InvalidParameterError
     """
-    if scheduler is None or isinstance(scheduler, str):
-        return
-    from distributed import Client
+    if scheduler is not None:
+        from ...scheduler import check_scheduler as check
 
-    if not isinstance(scheduler, Client):
-        raise InvalidParameterError(
-            f"fit_glm: scheduler={scheduler!r} is neither a Dask scheduler address nor a "
-            "distributed.Client. Fix: pass 'tcp://host:8786' or a distributed.Client, or leave "
-            "scheduler=None to read the files in this process."
-        )
+        check(scheduler, _SCHEDULER_OPTION)
 
 
 def _on_dask(scheduler: Any, tasks: Sequence[FragmentTask], merger: _Merger, bar: Any) -> int:
     """Collapse each file on a worker; merge the results on the client in file order."""
-    from distributed import Client
+    from ...scheduler import connected
 
-    own = isinstance(scheduler, str)
-    client = Client(scheduler) if own else scheduler
-    try:
+    with connected(scheduler, option=_SCHEDULER_OPTION) as client:
         futures = [client.submit(collapse_fragment, task, pure=False) for task in tasks]
         try:
             for task, future in zip(tasks, futures, strict=True):
@@ -903,9 +900,6 @@ def _on_dask(scheduler: Any, tasks: Sequence[FragmentTask], merger: _Merger, bar
         finally:
             client.cancel(futures)
         return len(client.scheduler_info()["workers"])
-    finally:
-        if own:
-            client.close()
 
 
 # --- progress and provenance ---------------------------------------------------------------------
